@@ -1,0 +1,35 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace statesink::migrate {
+
+// One statement of a migration file, ready to send to the server on its own.
+struct SqlStatement {
+  std::string text;  // without the terminating delimiter; leading comments and blank space removed
+  int line = 0;      // 1-based line in the file where the statement starts
+};
+
+// The script cannot be split (an unterminated quote or comment, a bad DELIMITER line).
+class SqlSyntaxError : public std::runtime_error {
+ public:
+  SqlSyntaxError(const std::string& what, int line);
+  int line() const { return line_; }
+
+ private:
+  int line_;
+};
+
+// Splits a migration file into statements the way the mysql client would, so
+// files written for it work unchanged, and without needing DELIMITER:
+//  - ';' ends a statement, except inside quotes ('', "", ``), comments
+//    (-- , #, /* */) and inside the BEGIN ... END body of a CREATE TRIGGER,
+//    PROCEDURE, FUNCTION or EVENT (nested blocks, IF/CASE/LOOP/WHILE/REPEAT included);
+//  - a "DELIMITER xx" line switches the delimiter, as in the mysql client;
+//  - statements holding only comments or white space are dropped.
+std::vector<SqlStatement> split_sql(std::string_view script);
+
+}  // namespace statesink::migrate
