@@ -1,5 +1,83 @@
 #include "cli/app.h"
 
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/context.h"
+#include "cli/migrate_command.h"
+#include "config/url.h"
+#include "db/error.h"
+#include "util/error.h"
+#include "version.h"
+
 namespace statesink::cli {
-int run(int, char**) { return 0; }
+namespace {
+
+constexpr int kFailure = 1;
+constexpr int kUsage = 2;
+
+// What to do about the most common database errors, for the one-line message.
+std::string advice(const db::DbError& e) {
+  switch (e.code()) {
+    case 1045:
+      return "check the user name and the password (in the URL or STATESINK_DB_PASSWORD)";
+    case 1049:
+      return "create the database (CREATE DATABASE name CHARACTER SET utf8mb4) or fix its name "
+             "in the URL";
+    case 1044:
+    case 1142:
+      return "grant the account the privileges it needs (see sql/grants.sql)";
+    case 1419:
+      return "creating triggers with binary logging on needs SUPER or "
+             "log_bin_trust_function_creators=1 on the server";
+    default:
+      break;
+  }
+  if (e.connection_lost()) {
+    return "check that the server is running and that --db / STATESINK_DB points at it";
+  }
+  return "";
+}
+
+void print_error(std::ostream& err, const std::string& message) {
+  err << "statesink: " << config::redact_urls(message) << "\n";
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  Context context(std::cout, std::cerr);
+  CLI::App app{"statesink records Home Assistant MQTT statestream messages into MySQL/MariaDB",
+               "statesink"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every sub-command");
+  app.add_subcommand("version", "Print the version")->callback([&context] {
+    context.out << "statesink " << kVersion << "\n";
+  });
+  add_migrate_command(app, context);
+
+  try {
+    app.parse(argc, argv);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    // --help and --help-all arrive as "errors" with a success exit code.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return app.exit(e, context.out, context.err);
+    }
+    print_error(context.err, std::string(e.what()) + " (run with --help for usage)");
+    return kUsage;
+  } catch (const UsageError& e) {
+    print_error(context.err, e.what());
+    return kUsage;
+  } catch (const db::DbError& e) {
+    const std::string hint = advice(e);
+    print_error(context.err, std::string(e.what()) + (hint.empty() ? "" : "; " + hint));
+    return kFailure;
+  } catch (const std::exception& e) {
+    print_error(context.err, e.what());
+    return kFailure;
+  }
+}
+
 }  // namespace statesink::cli

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace statesink::db {
+
+// An error reported by the server or by the client library. Callers decide
+// what to do from retryable() / connection_lost(), not from the message.
+class DbError : public std::runtime_error {
+ public:
+  DbError(const std::string& what, unsigned code, std::string sqlstate);
+
+  unsigned code() const { return code_; }
+  const std::string& sqlstate() const { return sqlstate_; }
+
+  // Trying again (after reconnecting when connection_lost()) may succeed:
+  // the server was unreachable or restarting, or the transaction lost a
+  // deadlock, a lock wait or a cluster certification.
+  bool retryable() const;
+  // The connection can no longer be used; open a new one.
+  bool connection_lost() const;
+
+ private:
+  unsigned code_;
+  std::string sqlstate_;
+};
+
+bool is_retryable_error(unsigned code);
+bool is_connection_error(unsigned code);
+
+}  // namespace statesink::db
