@@ -26,10 +26,16 @@ class SqlSyntaxError : public std::runtime_error {
 // Splits a migration file into statements the way the mysql client would, so
 // files written for it work unchanged, and without needing DELIMITER:
 //  - ';' ends a statement, except inside quotes ('', "", ``), comments
-//    (-- , #, /* */) and inside the BEGIN ... END body of a CREATE TRIGGER,
-//    PROCEDURE, FUNCTION or EVENT (nested blocks, IF/CASE/LOOP/WHILE/REPEAT included);
-//  - a "DELIMITER xx" line switches the delimiter, as in the mysql client;
+//    (-- , #, /* */, /*! */) and inside the BEGIN ... END body of a CREATE TRIGGER,
+//    PROCEDURE, FUNCTION or EVENT or of a MariaDB compound statement (BEGIN NOT
+//    ATOMIC, label: BEGIN), nested IF/CASE/LOOP/WHILE/REPEAT/FOR blocks included;
+//  - a "DELIMITER xx" line at the start of a statement switches the delimiter,
+//    as in the mysql client;
+//  - leading comments and surrounding white space are dropped from each
+//    statement; executable comments (/*! */, /*M! */) are kept as code;
 //  - statements holding only comments or white space are dropped.
+// Throws SqlSyntaxError for an unterminated quote or comment, a DELIMITER line
+// without a delimiter, and a block still open at the end of the file.
 std::vector<SqlStatement> split_sql(std::string_view script);
 
 }  // namespace statesink::migrate

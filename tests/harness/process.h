@@ -3,6 +3,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -69,13 +71,23 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
+  // Leaves the directory in place when this object goes away (to look at it after a run).
+  void keep() { keep_ = true; }
 
  private:
   std::filesystem::path path_;
+  bool keep_ = false;
 };
 
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 std::uint16_t free_loopback_port();
+
+// The absolute path of a program found in $PATH, then /usr/sbin and /usr/bin (server
+// binaries live in sbin, which is often missing from a user's PATH); throws if absent.
+std::filesystem::path find_program(const std::string& name);
+
+// The last `lines` lines of a text file, or "" when it cannot be read (for error messages).
+std::string tail_file(const std::filesystem::path& file, std::size_t lines = 40);
 
 }  // namespace statesink::testing
 
