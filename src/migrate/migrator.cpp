@@ -92,7 +92,11 @@ void print_statements(std::ostream& out, const std::vector<SqlStatement>& statem
     if (s.text.find(';') != std::string::npos) {
       out << "DELIMITER $$\n" << s.text << "\n$$\nDELIMITER ;\n";
     } else {
-      out << s.text << ";\n";
+      // A statement may end in a comment that would swallow a terminator on its line.
+      std::string_view last_line = std::string_view(s.text).substr(s.text.rfind('\n') + 1);
+      bool comment = last_line.find("--") != std::string_view::npos ||
+                     last_line.find('#') != std::string_view::npos;
+      out << s.text << (comment ? "\n;\n" : ";\n");
     }
   }
 }
