@@ -75,12 +75,14 @@ void add_migrate_command(CLI::App& app, Context& context) {
   migrate->add_option("--dir", options->dir,
                       "Folder of NNNN_name.up.sql / .down.sql files (default: the migrations "
                       "built into this binary; for 'new': ./migrations)");
-  migrate->add_option("--lock-timeout", options->lock_timeout,
-                      "Seconds to wait for another migrate on the same database")
+  migrate
+      ->add_option("--lock-timeout", options->lock_timeout,
+                   "Seconds to wait for another migrate on the same database")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
 
-  CLI::App* status = migrate->add_subcommand("status", "List applied, pending and changed migrations");
+  CLI::App* status =
+      migrate->add_subcommand("status", "List applied, pending and changed migrations");
   status->fallthrough();
   status->callback([&context, options] {
     with_migrator(context, *options,

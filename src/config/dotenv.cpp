@@ -11,17 +11,11 @@
 namespace statesink::config {
 namespace {
 
-bool is_name_start(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
+bool is_name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 
-bool is_name_char(char c) {
-  return is_name_start(c) || (c >= '0' && c <= '9');
-}
+bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\r';
-}
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 class Parser {
  public:
@@ -139,12 +133,24 @@ class Parser {
         char next = text_[pos_ + 1];
         pos_ += 2;
         switch (next) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case '\\': out += '\\'; break;
-          case '"': out += '"'; break;
-          case '$': out += '$'; break;
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '"':
+            out += '"';
+            break;
+          case '$':
+            out += '$';
+            break;
           default:
             out += '\\';
             out += next;
@@ -239,7 +245,8 @@ class Parser {
       fail("'${" + name + "' not closed");
     }
     if (op != '-' && op != '?') {
-      fail("unsupported form in ${" + name + "...}; use ${NAME}, ${NAME:-default} or ${NAME:?message}");
+      fail("unsupported form in ${" + name +
+           "...}; use ${NAME}, ${NAME:-default} or ${NAME:?message}");
     }
     ++pos_;
     std::string word;

@@ -91,17 +91,13 @@ TEST(Dotenv, ErrorsNameTheLineButNeverTheValue) {
   EXPECT_NE(error_of("A=${B/x}\n").find("unsupported"), std::string::npos);
 }
 
-TEST(Dotenv, LaterKeyOverridesEarlier) {
-  EXPECT_EQ(parse("A=1\nA=2\n").at("A"), "2");
-}
+TEST(Dotenv, LaterKeyOverridesEarlier) { EXPECT_EQ(parse("A=1\nA=2\n").at("A"), "2"); }
 
 TEST(Dotenv, MissingFileIsEmptyAndFileErrorsNameThePath) {
   auto dir = std::filesystem::temp_directory_path() / ("dotenv_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   EXPECT_TRUE(load_dotenv(dir / "absent.env", environment({})).empty());
-  {
-    std::ofstream(dir / "bad.env") << "GOOD=1\nBAD LINE\n";
-  }
+  { std::ofstream(dir / "bad.env") << "GOOD=1\nBAD LINE\n"; }
   try {
     load_dotenv(dir / "bad.env", environment({}));
     ADD_FAILURE() << "expected an error";

@@ -43,8 +43,7 @@ void validate_filter(const std::string& filter) {
     auto slash = filter.find('/', start);
     std::string_view level = std::string_view(filter).substr(
         start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (level.find('#') != std::string_view::npos &&
-        (level != "#" || slash != std::string::npos)) {
+    if (level.find('#') != std::string_view::npos && (level != "#" || slash != std::string::npos)) {
       bad("'#' must be a whole level and the last one");
     }
     if (level.find('+') != std::string_view::npos && level != "+") {

@@ -19,7 +19,8 @@ SettingSources sources(std::map<std::string, std::string> env,
 }
 
 TEST(Settings, FlagBeatsEnvironmentBeatsDotenvBeatsDefault) {
-  auto both = sources({{"STATESINK_DB", "mysql://env@h/db"}}, {{"STATESINK_DB", "mysql://file@h/db"}});
+  auto both =
+      sources({{"STATESINK_DB", "mysql://env@h/db"}}, {{"STATESINK_DB", "mysql://file@h/db"}});
   EXPECT_EQ(resolve_db_url(std::string("mysql://flag@h/db"), both).user, "flag");
   EXPECT_EQ(resolve_db_url(std::nullopt, both).user, "env");
   EXPECT_EQ(resolve_db_url(std::nullopt, sources({}, {{"STATESINK_DB", "mysql://file@h/db"}})).user,

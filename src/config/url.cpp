@@ -12,8 +12,8 @@ namespace statesink::config {
 namespace {
 
 const std::set<std::string, std::less<>> kDbOptions = {
-    "ssl-mode", "ssl-ca", "ssl-cert", "ssl-key", "socket",
-    "connect-timeout", "read-timeout", "write-timeout"};
+    "ssl-mode", "ssl-ca",          "ssl-cert",     "ssl-key",
+    "socket",   "connect-timeout", "read-timeout", "write-timeout"};
 const std::set<std::string, std::less<>> kSslModes = {"DISABLED", "PREFERRED", "REQUIRED",
                                                       "VERIFY_CA", "VERIFY_IDENTITY"};
 const std::set<std::string, std::less<>> kMqttOptions = {"ca", "cert", "key", "insecure"};

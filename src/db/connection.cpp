@@ -30,7 +30,9 @@ void set_option(MYSQL* mysql, mysql_option option, const void* value) {
   }
 }
 
-unsigned int seconds(std::chrono::seconds value) { return static_cast<unsigned int>(value.count()); }
+unsigned int seconds(std::chrono::seconds value) {
+  return static_cast<unsigned int>(value.count());
+}
 
 const std::string* find_option(const config::DbUrl& url, const std::string& key) {
   auto it = url.options.find(key);
@@ -81,7 +83,8 @@ Connection Connection::open(const config::DbUrl& url, const ConnectOptions& opti
   set_option(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   // Every DATETIME statesink writes or reads is UTC, whatever the server's zone.
   set_option(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-  const unsigned int connect = seconds(timeout_option(url, "connect-timeout", options.connect_timeout));
+  const unsigned int connect =
+      seconds(timeout_option(url, "connect-timeout", options.connect_timeout));
   const unsigned int read = seconds(timeout_option(url, "read-timeout", options.read_timeout));
   const unsigned int write = seconds(timeout_option(url, "write-timeout", options.write_timeout));
   set_option(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect);

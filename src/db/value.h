@@ -17,7 +17,8 @@ struct Blob {
 // A parameter of a prepared statement. Text is sent in the connection's
 // character set (utf8mb4). The caller keeps the bytes alive until the
 // statement has run.
-using Param = std::variant<std::nullptr_t, std::int64_t, std::uint64_t, double, std::string_view, Blob>;
+using Param =
+    std::variant<std::nullptr_t, std::int64_t, std::uint64_t, double, std::string_view, Blob>;
 
 // One row of a result, every column as text (NULL as nullopt), the way the
 // text protocol delivers it.

@@ -144,10 +144,10 @@ std::vector<Migrator::Record> Migrator::read_records() {
   if (!table_exists()) {
     return records;
   }
-  for (const db::Row& row : db_.query(
-           "SELECT version, name, checksum, state, statements_done, statements_total, "
-           "done_checksum, DATE_FORMAT(applied_at, '%Y-%m-%d %H:%i:%s'), execution_ms, error "
-           "FROM schema_migrations ORDER BY version")) {
+  for (const db::Row& row :
+       db_.query("SELECT version, name, checksum, state, statements_done, statements_total, "
+                 "done_checksum, DATE_FORMAT(applied_at, '%Y-%m-%d %H:%i:%s'), execution_ms, error "
+                 "FROM schema_migrations ORDER BY version")) {
     Record r;
     r.version = to_u64(row[0]);
     r.name = row[1].value_or("");
@@ -259,9 +259,9 @@ int Migrator::up(std::optional<std::uint64_t> target, bool dry_run) {
       out_ << "\n-- " << m->up_file();
       if (skip > 0) {
         out_ << " (resuming after statement " << skip << ")";
-        statements.erase(statements.begin(),
-                         statements.begin() + static_cast<std::ptrdiff_t>(
-                                                  std::min(skip, statements.size())));
+        statements.erase(
+            statements.begin(),
+            statements.begin() + static_cast<std::ptrdiff_t>(std::min(skip, statements.size())));
       }
       out_ << "\n";
       print_statements(out_, statements);
@@ -289,8 +289,7 @@ void Migrator::apply(const Migration& m, const Record* partial) {
   std::size_t start = 0;
   if (partial) {
     start = partial->statements_done;
-    if (start > statements.size() ||
-        prefix_checksum(statements, start) != partial->done_checksum) {
+    if (start > statements.size() || prefix_checksum(statements, start) != partial->done_checksum) {
       throw MigrationError(
           m.label() + " was partly applied (" + range(start) + " of " +
           std::to_string(partial->statements_total) + ") and " + m.up_file() +
@@ -304,8 +303,7 @@ void Migrator::apply(const Migration& m, const Record* partial) {
     }
   }
 
-  const std::string applied_by =
-      "statesink " + std::string(kVersion) + " on " + host_name();
+  const std::string applied_by = "statesink " + std::string(kVersion) + " on " + host_name();
   const std::uint64_t total = statements.size();
   const std::string done = prefix_checksum(statements, start);
   if (partial) {
@@ -320,9 +318,8 @@ void Migrator::apply(const Migration& m, const Record* partial) {
         "INSERT INTO schema_migrations (version, name, checksum, state, statements_done, "
         "statements_total, done_checksum, started_at, applied_by) VALUES (?, ?, ?, 'applying', 0, "
         "?, ?, UTC_TIMESTAMP(6), CONCAT(CURRENT_USER(), ' with ', ?))",
-        std::array<db::Param, 6>{m.version, std::string_view(m.name),
-                                 std::string_view(m.checksum), total, std::string_view(done),
-                                 std::string_view(applied_by)});
+        std::array<db::Param, 6>{m.version, std::string_view(m.name), std::string_view(m.checksum),
+                                 total, std::string_view(done), std::string_view(applied_by)});
   }
 
   db::Statement progress = db_.prepare(
@@ -345,11 +342,13 @@ void Migrator::apply(const Migration& m, const Record* partial) {
       }
       const std::string kept =
           i == 0 ? "No statement of it was applied."
-                 : range(i) + " of it were applied and stay applied (MySQL and MariaDB commit "
-                              "each DDL statement at once).";
+                 : range(i) +
+                       " of it were applied and stay applied (MySQL and MariaDB commit "
+                       "each DDL statement at once).";
       throw MigrationError("migration " + m.label() + " failed at " + reason + ". " + kept +
                            " Fix the statement and run statesink migrate up again: it resumes at "
-                           "statement " + std::to_string(i + 1) + ".");
+                           "statement " +
+                           std::to_string(i + 1) + ".");
     }
     const std::string prefix = prefix_checksum(statements, i + 1);
     progress.execute(
@@ -385,7 +384,8 @@ int Migrator::down(std::uint64_t target, bool dry_run) {
     }
     const Migration* m = migrations_.find(it->version);
     if (!it->complete()) {
-      throw MigrationError(it->label() + " is only partly applied; finish it with statesink "
+      throw MigrationError(it->label() +
+                           " is only partly applied; finish it with statesink "
                            "migrate up, or undo it by hand and run statesink migrate forget " +
                            std::to_string(it->version) + " (nothing was rolled back)");
     }
@@ -412,8 +412,8 @@ int Migrator::down(std::uint64_t target, bool dry_run) {
   for (const Migration* m : todo) {
     roll_back(*m);
   }
-  out_ << (todo.empty() ? "nothing to roll back" : "rolled back " + std::to_string(todo.size()) +
-                                                       " migration(s)")
+  out_ << (todo.empty() ? "nothing to roll back"
+                        : "rolled back " + std::to_string(todo.size()) + " migration(s)")
        << ": the database is at version " << format_version(target) << "\n";
   return static_cast<int>(todo.size());
 }
@@ -427,9 +427,8 @@ void Migrator::roll_back(const Migration& m) {
       db_.execute(s.text);
     } catch (const db::DbError& e) {
       const std::string reason = "rolling back failed at statement " + std::to_string(i + 1) +
-                                 " of " + std::to_string(statements.size()) + " (" +
-                                 m.down_file() + " line " + std::to_string(s.line) + "): " +
-                                 e.what();
+                                 " of " + std::to_string(statements.size()) + " (" + m.down_file() +
+                                 " line " + std::to_string(s.line) + "): " + e.what();
       try {
         db_.execute("UPDATE schema_migrations SET error = ? WHERE version = ?",
                     std::array<db::Param, 2>{std::string_view(reason), m.version});
@@ -460,7 +459,8 @@ void Migrator::forget(std::uint64_t version) {
       continue;
     }
     if (r.complete()) {
-      throw MigrationError(r.label() + " is fully applied; forget is only for a migration that "
+      throw MigrationError(r.label() +
+                           " is fully applied; forget is only for a migration that "
                            "stopped part-way. To undo it, use statesink migrate down");
     }
     db_.execute("DELETE FROM schema_migrations WHERE version = ?",
@@ -489,8 +489,8 @@ MigrationLock::MigrationLock(db::Connection& connection, std::chrono::seconds ti
       << holder.value_or("?") << ") to finish\n";
   if (db_.query_value(std::string("SELECT GET_LOCK(") + kName + ", " +
                       std::to_string(timeout.count()) + ")") != "1") {
-    throw MigrationError("another statesink migrate (server connection " +
-                         holder.value_or("?") + ") held the migration lock for more than " +
+    throw MigrationError("another statesink migrate (server connection " + holder.value_or("?") +
+                         ") held the migration lock for more than " +
                          std::to_string(timeout.count()) +
                          " s; wait for it to finish, or raise --lock-timeout");
   }

@@ -36,7 +36,9 @@ std::pair<std::filesystem::path, std::filesystem::path> create_migration_files(
   const std::string label = format_version(existing.latest_version() + 1) + "_" + name;
   const auto up = dir / (label + ".up.sql");
   const auto down = dir / (label + ".down.sql");
-  write_new_file(up, "-- " + label + ": what this migration changes, and why.\n"
+  write_new_file(up,
+                 "-- " + label +
+                     ": what this migration changes, and why.\n"
                      "-- Statements end with ';'. Trigger and procedure bodies need no DELIMITER.\n"
                      "-- Keep to SQL that both MariaDB 10.6+ and MySQL 8.0+ accept.\n\n");
   write_new_file(down, "-- Undoes " + label + ".up.sql, statement by statement in reverse.\n\n");

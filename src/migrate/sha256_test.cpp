@@ -10,9 +10,7 @@ TEST(Sha256, KnownDigests) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST(Sha256, BinarySafe) {
-  EXPECT_NE(sha256_hex(std::string_view("a\0b", 3)), sha256_hex("a"));
-}
+TEST(Sha256, BinarySafe) { EXPECT_NE(sha256_hex(std::string_view("a\0b", 3)), sha256_hex("a")); }
 
 }  // namespace
 }  // namespace statesink::migrate

@@ -21,13 +21,20 @@ TEST(TextTable, AlignsColumns) {
 }
 
 TEST(TextTable, CountsUtf8CharactersNotBytes) {
-  EXPECT_EQ(display_width("K\xC3\xBC" "che"), 5u);
+  EXPECT_EQ(display_width("K\xC3\xBC"
+                          "che"),
+            5u);
   TextTable table({"A", "B"});
-  table.add_row({"K\xC3\xBC" "che", "x"});
+  table.add_row(
+      {"K\xC3\xBC"
+       "che",
+       "x"});
   table.add_row({"abcde", "y"});
   std::ostringstream out;
   table.print(out);
-  EXPECT_NE(out.str().find("K\xC3\xBC" "che  x\n"), std::string::npos);
+  EXPECT_NE(out.str().find("K\xC3\xBC"
+                           "che  x\n"),
+            std::string::npos);
   EXPECT_NE(out.str().find("abcde  y\n"), std::string::npos);
 }
 

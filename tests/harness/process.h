@@ -36,8 +36,8 @@ class Process {
   Process& operator=(Process&& other) noexcept;
 
   pid_t pid() const { return pid_; }
-  bool running();                     // false once it has exited (reaps it)
-  void signal(int sig);               // no-op once exited
+  bool running();        // false once it has exited (reaps it)
+  void signal(int sig);  // no-op once exited
   // Waits for exit; returns the exit code, 128+signal when killed, nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   // SIGTERM, wait up to `grace`, then SIGKILL; returns the exit status as wait() does.
@@ -55,7 +55,8 @@ struct CommandResult {
 };
 
 // Runs a command to completion, capturing stdout and stderr.
-CommandResult run_command(const std::vector<std::string>& argv, const Process::Options& options = {},
+CommandResult run_command(const std::vector<std::string>& argv,
+                          const Process::Options& options = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
 // Polls `condition` until it is true or `timeout` passes; returns its last value.

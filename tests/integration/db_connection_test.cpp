@@ -23,20 +23,24 @@ config::DbUrl database(const std::string& name) {
 
 TEST(DbConnection, PreparedParametersAreBinarySafe) {
   db::Connection c = db::Connection::open(database("db_binary"));
-  c.execute("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, topic TEXT CHARACTER SET utf8mb4, "
-            "payload LONGBLOB, n BIGINT, u BIGINT UNSIGNED, d DOUBLE)");
+  c.execute(
+      "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, topic TEXT CHARACTER SET utf8mb4, "
+      "payload LONGBLOB, n BIGINT, u BIGINT UNSIGNED, d DOUBLE)");
   const std::string payload("\xff\x00'\"\\;\xc3\x28 end", 13);
-  const std::string topic = "home/K\xc3\xbc" "che/sensor";
-  db::Statement insert = c.prepare("INSERT INTO t (topic, payload, n, u, d) VALUES (?, ?, ?, ?, ?)");
+  const std::string topic =
+      "home/K\xc3\xbc"
+      "che/sensor";
+  db::Statement insert =
+      c.prepare("INSERT INTO t (topic, payload, n, u, d) VALUES (?, ?, ?, ?, ?)");
   insert.execute(std::array<db::Param, 5>{std::string_view(topic), db::Blob{payload},
                                           std::int64_t{-5}, std::uint64_t{18446744073709551615ULL},
                                           2.5});
   EXPECT_EQ(insert.last_insert_id(), 1u);
-  insert.execute(std::array<db::Param, 5>{std::string_view("t2"), db::Blob{std::string(100000, 'x')},
-                                          nullptr, nullptr, nullptr});
+  insert.execute(std::array<db::Param, 5>{
+      std::string_view("t2"), db::Blob{std::string(100000, 'x')}, nullptr, nullptr, nullptr});
 
-  std::vector<db::Row> rows =
-      c.query("SELECT topic, payload, n, u, d FROM t WHERE id = ?", std::array<db::Param, 1>{std::int64_t{1}});
+  std::vector<db::Row> rows = c.query("SELECT topic, payload, n, u, d FROM t WHERE id = ?",
+                                      std::array<db::Param, 1>{std::int64_t{1}});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0], topic);
   EXPECT_EQ(rows[0][1], payload);
@@ -44,7 +48,8 @@ TEST(DbConnection, PreparedParametersAreBinarySafe) {
   EXPECT_EQ(rows[0][3], "18446744073709551615");
   EXPECT_EQ(rows[0][4], "2.5");
   // Long values come back whole; NULLs as nullopt.
-  rows = c.query("SELECT payload, n FROM t WHERE id = ?", std::array<db::Param, 1>{std::int64_t{2}});
+  rows =
+      c.query("SELECT payload, n FROM t WHERE id = ?", std::array<db::Param, 1>{std::int64_t{2}});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0]->size(), 100000u);
   EXPECT_FALSE(rows[0][1].has_value());

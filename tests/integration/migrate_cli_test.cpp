@@ -83,8 +83,8 @@ TEST_F(MigrateCli, BuiltInMigrationsApplyFromEmptyDatabase) {
   EXPECT_THAT(tables(), HasSubstr("messages"));
   EXPECT_THAT(tables(), HasSubstr("schema_migrations"));
 
-  const std::string file = read_file(std::filesystem::path(STATESINK_SOURCE_DIR) /
-                                     "migrations" / "0001_messages.up.sql");
+  const std::string file = read_file(std::filesystem::path(STATESINK_SOURCE_DIR) / "migrations" /
+                                     "0001_messages.up.sql");
   EXPECT_EQ(sql("SELECT checksum, state FROM schema_migrations WHERE version = 1"),
             migrate::sha256_hex(file) + "\tapplied\n");
   EXPECT_THAT(sql("SELECT applied_by FROM schema_migrations"), HasSubstr("admin@"));
@@ -181,8 +181,9 @@ TEST_F(MigrateCli, VerifyDetectsAnEditedFile) {
 
 TEST_F(MigrateCli, ConcurrentUpsApplyEachMigrationOnce) {
   // Each migration logs itself into a table, so a second application would show.
-  write("0001_log.up.sql", "CREATE TABLE applied_log (version INT NOT NULL);\n"
-                           "INSERT INTO applied_log VALUES (1);");
+  write("0001_log.up.sql",
+        "CREATE TABLE applied_log (version INT NOT NULL);\n"
+        "INSERT INTO applied_log VALUES (1);");
   write("0002_x.up.sql", "CREATE TABLE x (id INT);\nINSERT INTO applied_log VALUES (2);");
   write("0003_y.up.sql", "CREATE TABLE y (id INT);\nINSERT INTO applied_log VALUES (3);");
 
@@ -195,13 +196,12 @@ TEST_F(MigrateCli, ConcurrentUpsApplyEachMigrationOnce) {
       << "SELECT GET_LOCK('statesink.migrate." << database_ << "', 10);\n"
       << "SELECT 'locked';\nSELECT SLEEP(600);\n";
   Process holder({"mariadb", "--no-defaults", "--protocol=TCP", "-h127.0.0.1",
-                  "-P" + std::to_string(servers().mariadb.port()), "-u",
-                  MariaDbServer::kAdminUser, "--batch", "--unbuffered", "--skip-column-names",
-                  database_},
+                  "-P" + std::to_string(servers().mariadb.port()), "-u", MariaDbServer::kAdminUser,
+                  "--batch", "--unbuffered", "--skip-column-names", database_},
                  holder_options);
-  ASSERT_TRUE(wait_until(
-      [&] { return read_file(work_ / "hold.out").find("locked") != std::string::npos; },
-      std::chrono::seconds(20)));
+  ASSERT_TRUE(
+      wait_until([&] { return read_file(work_ / "hold.out").find("locked") != std::string::npos; },
+                 std::chrono::seconds(20)));
 
   auto start_up = [&](const std::string& name) {
     Process::Options o;
@@ -218,8 +218,8 @@ TEST_F(MigrateCli, ConcurrentUpsApplyEachMigrationOnce) {
   auto waiting = [&](const std::string& name) {
     return read_file(work_ / (name + ".err")).find("waiting") != std::string::npos;
   };
-  ASSERT_TRUE(wait_until([&] { return waiting("first") && waiting("second"); },
-                         std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      wait_until([&] { return waiting("first") && waiting("second"); }, std::chrono::seconds(30)));
   holder.signal(SIGKILL);  // its session, and the lock with it, ends
 
   ASSERT_EQ(first.wait(std::chrono::seconds(60)), 0) << read_file(work_ / "first.err");
@@ -236,7 +236,8 @@ TEST_F(MigrateCli, FailedMigrationNamesTheStatementAndResumesAfterAFix) {
         "-- two tables and a view\n"
         "CREATE TABLE b1 (id INT PRIMARY KEY);\n"
         "\n"
-        "CREATE TABLE b2 (id INT PRIMARY KEY, CONSTRAINT bad FOREIGN KEY (id) REFERENCES nope (id));\n"
+        "CREATE TABLE b2 (id INT PRIMARY KEY, CONSTRAINT bad FOREIGN KEY (id) REFERENCES nope "
+        "(id));\n"
         "CREATE VIEW b3 AS SELECT id FROM b1;\n");
   CommandResult failed = migrate({"up"});
   EXPECT_EQ(failed.exit_code, 1);
@@ -381,8 +382,8 @@ TEST_F(MigrateCli, NewCreatesTheNextNumberedPair) {
 
 TEST_F(MigrateCli, SettingsComeFromEnvironmentAndDotEnv) {
   // From .env in the working directory, with the password in its own variable.
-  const std::string no_password = "mysql://admin@127.0.0.1:" +
-                                  std::to_string(servers().mariadb.port()) + "/" + database_;
+  const std::string no_password =
+      "mysql://admin@127.0.0.1:" + std::to_string(servers().mariadb.port()) + "/" + database_;
   std::ofstream(work_ / ".env") << "# settings\nSTATESINK_DB=" << no_password
                                 << "\nSTATESINK_DB_PASSWORD='" << MariaDbServer::kAdminPassword
                                 << "'\n";
@@ -411,8 +412,9 @@ TEST_F(MigrateCli, FailuresAreOneLineWithoutThePassword) {
   EXPECT_EQ(std::count(wrong.err.begin(), wrong.err.end(), '\n'), 1);
 
   const std::uint16_t closed = free_loopback_port();
-  CommandResult down = statesink({"migrate", "status", "--db",
-                                  "mysql://u:Sup3rS3cret@127.0.0.1:" + std::to_string(closed) + "/x"});
+  CommandResult down =
+      statesink({"migrate", "status", "--db",
+                 "mysql://u:Sup3rS3cret@127.0.0.1:" + std::to_string(closed) + "/x"});
   EXPECT_EQ(down.exit_code, 1);
   EXPECT_THAT(down.err, HasSubstr("check that the server is running"));
   EXPECT_THAT(down.err, Not(HasSubstr("Sup3rS3cret")));
