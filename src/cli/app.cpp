@@ -1,7 +1,11 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstring>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/context.h"
 #include "cli/migrate_command.h"
@@ -43,6 +47,30 @@ void print_error(std::ostream& err, const std::string& message) {
   err << "statesink: " << config::redact_urls(message) << "\n";
 }
 
+// Hides URL passwords given as flags from ps and /proc/PID/cmdline by
+// rewriting the argument memory, as database clients do. Until this runs,
+// right after start, the password is visible: STATESINK_DB_PASSWORD avoids that.
+void scrub_arguments(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::size_t length = std::strlen(argv[i]);
+    const std::string shown = config::redact_urls(argv[i]);
+    if (shown == argv[i]) {
+      continue;
+    }
+    if (shown.size() <= length) {
+      std::memcpy(argv[i], shown.data(), shown.size());
+      std::memset(argv[i] + shown.size(), 0, length - shown.size());
+    } else {
+      // A password shorter than "***": mask it where it stands.
+      char* colon = std::strchr(std::strstr(argv[i], "://") + 3, ':');
+      char* at = std::strrchr(argv[i], '@');
+      for (char* c = colon + 1; c < at; ++c) {
+        *c = '*';
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -57,7 +85,11 @@ int run(int argc, char** argv) {
   add_migrate_command(app, context);
 
   try {
-    app.parse(argc, argv);
+    // CLI11 takes the arguments in reverse order.
+    std::vector<std::string> arguments(argv + 1, argv + argc);
+    std::reverse(arguments.begin(), arguments.end());
+    scrub_arguments(argc, argv);
+    app.parse(arguments);
     return 0;
   } catch (const CLI::ParseError& e) {
     // --help and --help-all arrive as "errors" with a success exit code.

@@ -130,7 +130,8 @@ std::map<std::string, std::string> parse_options(std::string_view query,
     if (!known.contains(key)) {
       std::string list;
       for (const auto& name : known) {
-        list += (list.empty() ? "" : ", ") + name;
+        list += list.empty() ? "" : ", ";
+        list += name;
       }
       fail("unknown option '" + key + "' (known: " + list + ")", shape);
     }

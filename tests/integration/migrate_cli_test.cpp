@@ -220,6 +220,10 @@ TEST_F(MigrateCli, ConcurrentUpsApplyEachMigrationOnce) {
   };
   ASSERT_TRUE(
       wait_until([&] { return waiting("first") && waiting("second"); }, std::chrono::seconds(30)));
+  // While they wait, ps shows their --db URL without its password.
+  const std::string cmdline = read_file("/proc/" + std::to_string(first.pid()) + "/cmdline");
+  EXPECT_THAT(cmdline, HasSubstr("mysql://admin:***@127.0.0.1"));
+  EXPECT_THAT(cmdline, Not(HasSubstr(MariaDbServer::kAdminPassword)));
   holder.signal(SIGKILL);  // its session, and the lock with it, ends
 
   ASSERT_EQ(first.wait(std::chrono::seconds(60)), 0) << read_file(work_ / "first.err");
