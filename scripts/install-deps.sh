@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libmariadb-dev libmariadb-dev-compat libmosquitto-dev libssl-dev
-  libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libcpp-httplib-dev libgtest-dev libgmock-dev
   mariadb-server mariadb-client mosquitto mosquitto-clients
 )
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "cli/ingest_command.h"
 #include "cli/migrate_command.h"
 #include "config/url.h"
 #include "db/error.h"
@@ -83,6 +84,7 @@ int run(int argc, char** argv) {
     context.out << "statesink " << kVersion << "\n";
   });
   add_migrate_command(app, context);
+  add_ingest_command(app, context);
 
   try {
     // CLI11 takes the arguments in reverse order.

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace statesink::ingest {
+
+// The id under which a spool directory's progress is kept in ingest_progress:
+// read from `spool-id` in the directory, created at random the first time.
+// Several ingesters may share a database, each with its own spool.
+std::string spool_identity(const std::filesystem::path& directory);
+
+}  // namespace statesink::ingest

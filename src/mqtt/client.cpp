@@ -1,0 +1,206 @@
+#include "mqtt/client.h"
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+namespace statesink::mqtt {
+namespace {
+
+void init_library() {
+  static std::once_flag once;
+  // Never cleaned up: the library holds process-wide OpenSSL state that other
+  // clients may still use until exit.
+  std::call_once(once, [] { mosquitto_lib_init(); });
+}
+
+std::string error_text(int rc) {
+  if (rc == MOSQ_ERR_ERRNO) {
+    return std::strerror(errno);
+  }
+  return mosquitto_strerror(rc);
+}
+
+}  // namespace
+
+struct ClientCallbacks {
+  static Client& self(void* obj) { return *static_cast<Client*>(obj); }
+
+  static void connect(mosquitto* /*mosq*/, void* obj, int rc, int flags,
+                      const mosquitto_property* /*props*/) {
+    Client& c = self(obj);
+    if (rc != 0) {
+      if (c.callbacks_.disconnected) {
+        c.callbacks_.disconnected(rc);
+      }
+      return;
+    }
+    if (c.callbacks_.connected) {
+      c.callbacks_.connected((flags & 0x01) != 0);
+    }
+  }
+
+  static void disconnect(mosquitto* /*mosq*/, void* obj, int rc,
+                         const mosquitto_property* /*props*/) {
+    Client& c = self(obj);
+    if (c.callbacks_.disconnected) {
+      c.callbacks_.disconnected(rc);
+    }
+  }
+
+  static void message(mosquitto* /*mosq*/, void* obj, const mosquitto_message* m,
+                      const mosquitto_property* /*props*/) {
+    Client& c = self(obj);
+    if (!c.callbacks_.message) {
+      return;
+    }
+    Received r;
+    r.topic = m->topic != nullptr ? std::string_view(m->topic) : std::string_view();
+    r.payload =
+        std::string_view(static_cast<const char*>(m->payload),
+                         m->payload != nullptr ? static_cast<std::size_t>(m->payloadlen) : 0);
+    r.mid = m->mid;
+    r.qos = m->qos;
+    r.retain = m->retain;
+    c.callbacks_.message(r);
+  }
+
+  static void subscribe(mosquitto* /*mosq*/, void* obj, int /*mid*/, int count, const int* granted,
+                        const mosquitto_property* /*props*/) {
+    Client& c = self(obj);
+    if (c.callbacks_.subscribed) {
+      c.callbacks_.subscribed(std::vector<int>(granted, granted + count));
+    }
+  }
+
+  static void publish(mosquitto* /*mosq*/, void* obj, int mid, int /*reason*/,
+                      const mosquitto_property* /*props*/) {
+    Client& c = self(obj);
+    if (c.callbacks_.published) {
+      c.callbacks_.published(mid);
+    }
+  }
+};
+
+Client::Client(ClientOptions options, Callbacks callbacks)
+    : options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      handle_(nullptr, mosquitto_destroy) {
+  init_library();
+  handle_.reset(mosquitto_new(options_.client_id.c_str(), options_.clean_session, this));
+  if (!handle_) {
+    throw MqttError("cannot create an MQTT client: " + error_text(MOSQ_ERR_ERRNO) +
+                        " (a client id is needed when the session is kept)",
+                    MOSQ_ERR_INVAL);
+  }
+  mosquitto* m = handle_.get();
+  // Threaded mode: see the class comment on when PUBACKs leave.
+  mosquitto_threaded_set(m, true);
+  mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
+                       options_.protocol == Protocol::v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+  mosquitto_connect_v5_callback_set(m, ClientCallbacks::connect);
+  mosquitto_disconnect_v5_callback_set(m, ClientCallbacks::disconnect);
+  mosquitto_message_v5_callback_set(m, ClientCallbacks::message);
+  mosquitto_subscribe_v5_callback_set(m, ClientCallbacks::subscribe);
+  mosquitto_publish_v5_callback_set(m, ClientCallbacks::publish);
+
+  const config::MqttUrl& url = options_.url;
+  if (!url.user.empty()) {
+    int rc = mosquitto_username_pw_set(m, url.user.c_str(),
+                                       url.password.empty() ? nullptr : url.password.c_str());
+    if (rc != MOSQ_ERR_SUCCESS) {
+      fail("set the MQTT user name", rc);
+    }
+  }
+  if (url.tls) {
+    auto option = [&](const char* key) -> const char* {
+      auto it = url.options.find(key);
+      return it == url.options.end() ? nullptr : it->second.c_str();
+    };
+    const char* ca = option("ca");
+    if (ca == nullptr && option("cert") != nullptr) {
+      throw MqttError("a client certificate needs the CA file too: add ca=FILE to the mqtts:// URL",
+                      MOSQ_ERR_INVAL);
+    }
+    // Without a CA file, the system's trust store verifies the broker.
+    int rc = ca != nullptr
+                 ? mosquitto_tls_set(m, ca, nullptr, option("cert"), option("key"), nullptr)
+                 : mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      fail("set up TLS (check the ca, cert and key files in the URL)", rc);
+    }
+    const char* insecure = option("insecure");
+    if (insecure != nullptr && std::string_view(insecure) == "true") {
+      mosquitto_tls_insecure_set(m, true);
+    }
+  }
+}
+
+Client::~Client() = default;
+
+void Client::fail(const std::string& operation, int rc) const {
+  throw MqttError("cannot " + operation + " at " + where() + ": " + error_text(rc), rc);
+}
+
+void Client::connect() {
+  mosquitto_property* props = nullptr;
+  if (options_.protocol == Protocol::v5 && !options_.clean_session) {
+    // MQTT 5 ends a session at disconnect unless told otherwise; keep it as
+    // 3.1.1 does.
+    mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
+  }
+  int rc = mosquitto_connect_bind_v5(handle_.get(), options_.url.host.c_str(), options_.url.port,
+                                     static_cast<int>(options_.keepalive.count()), nullptr, props);
+  mosquitto_property_free_all(&props);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    fail("connect to the MQTT broker", rc);
+  }
+}
+
+void Client::disconnect() { mosquitto_disconnect(handle_.get()); }
+
+void Client::loop(std::chrono::milliseconds timeout) {
+  int rc = mosquitto_loop(handle_.get(), static_cast<int>(timeout.count()), 1);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    fail("talk to the MQTT broker", rc);
+  }
+}
+
+void Client::subscribe(const std::vector<std::string>& filters, int qos) {
+  std::vector<char*> pointers;
+  pointers.reserve(filters.size());
+  for (const auto& f : filters) {
+    pointers.push_back(const_cast<char*>(f.c_str()));
+  }
+  int rc = mosquitto_subscribe_multiple(handle_.get(), nullptr, static_cast<int>(pointers.size()),
+                                        pointers.data(), qos, 0, nullptr);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    fail("subscribe", rc);
+  }
+}
+
+int Client::publish(std::string_view topic, std::string_view payload, int qos, bool retain) {
+  int mid = 0;
+  const std::string topic_text(topic);
+  int rc = mosquitto_publish(handle_.get(), &mid, topic_text.c_str(),
+                             static_cast<int>(payload.size()), payload.data(), qos, retain);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    fail("publish to " + topic_text, rc);
+  }
+  return mid;
+}
+
+std::string describe_reason(int reason, Protocol protocol) {
+  if (protocol == Protocol::v5) {
+    return mosquitto_reason_string(reason);
+  }
+  if (reason >= 1 && reason <= 5) {
+    return mosquitto_connack_string(reason);
+  }
+  return mosquitto_strerror(reason);
+}
+
+}  // namespace statesink::mqtt
