@@ -1,0 +1,205 @@
+// What the ingestion tests share: a publisher built on the project's MQTT
+// client, an ingester run as a process, and queries on the test database.
+#pragma once
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "config/url.h"
+#include "mqtt/client.h"
+#include "process.h"
+#include "servers.h"
+
+namespace statesink::testing {
+
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Publishes through a real MQTT connection and counts the broker's PUBACKs.
+class Publisher {
+ public:
+  explicit Publisher(const std::string& client_id) {
+    mqtt::ClientOptions options;
+    options.url = config::parse_mqtt_url(servers().mosquitto.url());
+    options.client_id = client_id;
+    mqtt::Client::Callbacks callbacks;
+    callbacks.connected = [this](bool) { connected_ = true; };
+    callbacks.published = [this](int) { ++acked_; };
+    client_.emplace(options, callbacks);
+    client_->connect();
+    loop_ = std::thread([this] {
+      while (!stop_) {
+        try {
+          client_->loop(std::chrono::milliseconds(20));
+        } catch (const mqtt::MqttError&) {
+          failed_ = true;
+          return;
+        }
+      }
+    });
+    if (!wait_until([&] { return connected_.load(); }, std::chrono::seconds(10))) {
+      ADD_FAILURE() << "publisher did not connect";
+    }
+  }
+  ~Publisher() {
+    stop_ = true;
+    loop_.join();
+    client_->disconnect();
+  }
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  void publish(const std::string& topic, std::string_view payload, int qos = 1,
+               bool retain = false) {
+    client_->publish(topic, payload, qos, retain);
+    if (qos > 0) {
+      ++sent_;
+    }
+  }
+  // True once the broker has acknowledged every QoS 1 message published.
+  bool wait_acked(std::chrono::milliseconds timeout) {
+    return wait_until([&] { return acked_.load() >= sent_.load() || failed_.load(); }, timeout) &&
+           !failed_;
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  std::optional<mqtt::Client> client_;
+  std::thread loop_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<std::uint64_t> sent_{0};
+  std::atomic<std::uint64_t> acked_{0};
+};
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    name_ = std::string("i_") + info->name();
+    for (char& c : name_) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    name_ = name_.substr(0, 60);
+    db_url_ = servers().mariadb.create_database(name_);
+    work_ = servers().scratch / name_;
+    std::filesystem::remove_all(work_);
+    std::filesystem::create_directories(work_);
+    CommandResult up =
+        run_command({servers().statesink.string(), "migrate", "up", "--db", db_url_});
+    ASSERT_EQ(up.exit_code, 0) << up.err;
+  }
+
+  // Topic prefix of this test, so sessions of other tests never match.
+  std::string prefix() const { return "it/" + name_; }
+
+  struct Ingester {
+    std::unique_ptr<Process> process;
+    std::filesystem::path log;
+  };
+
+  // statesink ingest for this test's database and topics; `tag` tells
+  // instances apart (client id, spool and log).
+  Ingester start_ingester(const std::string& tag = "a", std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {servers().statesink.string(),
+                                     "ingest",
+                                     "--db",
+                                     db_url_,
+                                     "--mqtt",
+                                     servers().mosquitto.url(),
+                                     "--topic",
+                                     prefix() + "/#",
+                                     "--client-id",
+                                     name_ + "-" + tag,
+                                     "--spool-dir",
+                                     (work_ / ("spool-" + tag)).string(),
+                                     "--report-interval",
+                                     "1s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    Process::Options options;
+    options.cwd = work_;
+    const auto log = work_ / ("ingest-" + tag + "-" + std::to_string(++starts_) + ".log");
+    options.stdout_file = log;
+    options.stderr_file = log;
+    options.unset_env = {"STATESINK_DB", "STATESINK_MQTT", "STATESINK_TOPICS",
+                         "STATESINK_CLIENT_ID"};
+    Ingester ingester{std::make_unique<Process>(args, options), log};
+    // Subscribed once the log says so; until then a publish could go unseen.
+    if (!wait_until([&] { return read_text(log).find("subscribing to") != std::string::npos; },
+                    std::chrono::seconds(30))) {
+      ADD_FAILURE() << "ingester did not subscribe:\n" << read_text(log);
+    }
+    return ingester;
+  }
+
+  std::string sql(const std::string& statements) {
+    return servers().mariadb.sql(statements, name_);
+  }
+
+  std::uint64_t count(const std::string& where = "1") {
+    return std::stoull(sql("SELECT COUNT(*) FROM messages WHERE " + where));
+  }
+
+  // Waits until `messages` holds at least n rows.
+  bool wait_for_rows(std::uint64_t n, std::chrono::seconds timeout = std::chrono::seconds(120)) {
+    return wait_until([&] { return count() >= n; }, timeout, std::chrono::milliseconds(200));
+  }
+
+  // Every number 0..n-1 exactly once in payloads "n=<i>".
+  void expect_exactly_once(std::uint64_t n) {
+    EXPECT_EQ(sql("SELECT COUNT(*), COUNT(DISTINCT payload) FROM messages"),
+              std::to_string(n) + "\t" + std::to_string(n) + "\n");
+    EXPECT_EQ(sql("SELECT MIN(CAST(SUBSTRING(payload, 3) AS UNSIGNED)), "
+                  "MAX(CAST(SUBSTRING(payload, 3) AS UNSIGNED)) FROM messages"),
+              "0\t" + std::to_string(n - 1) + "\n");
+  }
+
+  std::string name_;
+  std::string db_url_;
+  std::filesystem::path work_;
+  int starts_ = 0;
+};
+
+// Publishes "n=<i>" for i in [from, to) over `entities` topics, from a thread.
+class Stream {
+ public:
+  Stream(std::string prefix, std::uint64_t from, std::uint64_t to, const std::string& client_id)
+      : thread_([this, prefix = std::move(prefix), from, to, client_id] {
+          Publisher publisher(client_id);
+          for (std::uint64_t i = from; i < to && !publisher.failed(); ++i) {
+            publisher.publish(prefix + "/sensor/s" + std::to_string(i % 50) + "/state",
+                              "n=" + std::to_string(i));
+            published_ = i + 1 - from;
+          }
+          ok_ = publisher.wait_acked(std::chrono::seconds(120));
+        }) {}
+  ~Stream() {
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  bool finish() {
+    thread_.join();
+    return ok_;
+  }
+  std::uint64_t published() const { return published_; }
+
+ private:
+  std::atomic<std::uint64_t> published_{0};
+  std::atomic<bool> ok_{false};
+  std::thread thread_;
+};
+
+}  // namespace statesink::testing

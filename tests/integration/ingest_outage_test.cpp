@@ -1,0 +1,181 @@
+// Ingestion while the world around it fails: the database stopped mid-stream,
+// the broker restarted, and payloads that are odd, huge or empty.
+#include <httplib.h>
+
+#include "ingest_fixture.h"
+
+namespace statesink::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_F(IngestTest, MessagesArriveWithExactFields) {
+  Publisher early(name_ + "-early");
+  // Retained before anyone subscribes: delivered with RETAIN=1 on subscribe.
+  early.publish(prefix() + "/sensor/t/state", "21.5", 1, true);
+  ASSERT_TRUE(early.wait_acked(std::chrono::seconds(10)));
+  const std::string before = sql("SELECT UTC_TIMESTAMP(6)");
+
+  const std::uint16_t metrics_port = free_loopback_port();
+  Ingester ingester =
+      start_ingester("a", {"--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port)});
+  const std::string binary("\x00\x01\xff\xfe\"'\\;", 8);
+  early.publish(prefix() + "/sensor/t/unit_of_measurement", "\"\\u00b0C\"", 1, false);
+  early.publish(prefix() + "/binary/b/payload", binary, 1, false);
+  early.publish(prefix() + "/switch/q0/state", "qos0", 0, false);
+  ASSERT_TRUE(early.wait_acked(std::chrono::seconds(10)));
+  ASSERT_TRUE(wait_for_rows(4)) << read_text(ingester.log);
+
+  EXPECT_EQ(sql("SELECT topic, HEX(payload), qos, retained FROM messages ORDER BY id"),
+            prefix() + "/sensor/t/state\t" + "32312E35\t1\t1\n" + prefix() +
+                "/sensor/t/unit_of_measurement\t225C75303062304322\t1\t0\n" + prefix() +
+                "/binary/b/payload\t0001FFFE22275C3B\t1\t0\n" + prefix() +
+                "/switch/q0/state\t716F7330\t0\t0\n");
+  // Reception times are UTC with microseconds, between the test's readings.
+  const std::string after = sql("SELECT UTC_TIMESTAMP(6)");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM messages WHERE received_at BETWEEN '" +
+                before.substr(0, before.size() - 1) + "' AND '" +
+                after.substr(0, after.size() - 1) + "'"),
+            "4\n");
+  EXPECT_EQ(sql("SELECT COUNT(DISTINCT MICROSECOND(received_at)) > 1 FROM messages"), "1\n");
+
+  httplib::Client http("127.0.0.1", metrics_port);
+  auto health = http.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200) << health->body;
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body, HasSubstr("statesink_messages_inserted_total 4\n"));
+  EXPECT_THAT(metrics->body, HasSubstr("statesink_database_connected 1\n"));
+  EXPECT_EQ(ingester.process->stop(), 0);
+}
+
+TEST_F(IngestTest, DatabaseStoppedMidStreamLosesAndRepeatsNothing) {
+  constexpr std::uint64_t kTotal = 8000;
+  Ingester ingester = start_ingester();
+  Stream stream(prefix(), 0, kTotal, name_ + "-pub");
+  ASSERT_TRUE(wait_for_rows(kTotal / 5)) << read_text(ingester.log);
+  servers().mariadb.stop();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return read_text(ingester.log).find("database") != std::string::npos &&
+               read_text(ingester.log).find("unavailable") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << read_text(ingester.log);
+  // An outage of a few seconds, with the stream still running into the spool.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  EXPECT_TRUE(ingester.process->running());
+  servers().mariadb.start();
+
+  ASSERT_TRUE(stream.finish());
+  ASSERT_TRUE(wait_for_rows(kTotal)) << read_text(ingester.log);
+  EXPECT_TRUE(ingester.process->running());
+  ASSERT_EQ(ingester.process->stop(std::chrono::seconds(30)), 0);
+  expect_exactly_once(kTotal);
+  // One line when the outage starts and one when it ends, not one per retry.
+  const std::string log = read_text(ingester.log);
+  EXPECT_EQ(occurrences(log, "unavailable"), 1U) << log;
+  EXPECT_EQ(occurrences(log, " back after "), 1U) << log;
+}
+
+TEST_F(IngestTest, BrokerRestartKeepsWhatItAccepted) {
+  Ingester ingester = start_ingester();
+  {
+    Publisher publisher(name_ + "-pub1");
+    for (int i = 0; i < 1000; ++i) {
+      publisher.publish(prefix() + "/sensor/s/state", "n=" + std::to_string(i));
+    }
+    ASSERT_TRUE(publisher.wait_acked(std::chrono::seconds(60)));
+  }
+  ASSERT_TRUE(wait_for_rows(1000)) << read_text(ingester.log);
+
+  // Queued for the ingester's session while it is away, then the broker restarts.
+  ASSERT_EQ(ingester.process->stop(), 0);
+  {
+    Publisher publisher(name_ + "-pub2");
+    for (int i = 1000; i < 3000; ++i) {
+      publisher.publish(prefix() + "/sensor/s/state", "n=" + std::to_string(i));
+    }
+    ASSERT_TRUE(publisher.wait_acked(std::chrono::seconds(60)));
+  }
+  servers().mosquitto.stop();
+  servers().mosquitto.start();
+  ingester = start_ingester();
+  ASSERT_TRUE(wait_for_rows(3000)) << read_text(ingester.log);
+
+  // Restarted under a running ingester: it reconnects by itself.
+  servers().mosquitto.stop();
+  servers().mosquitto.start();
+  ASSERT_TRUE(
+      wait_until([&] { return read_text(ingester.log).find(" back after ") != std::string::npos; },
+                 std::chrono::seconds(60)))
+      << read_text(ingester.log);
+  {
+    Publisher publisher(name_ + "-pub3");
+    for (int i = 3000; i < 3500; ++i) {
+      publisher.publish(prefix() + "/sensor/s/state", "n=" + std::to_string(i));
+    }
+    ASSERT_TRUE(publisher.wait_acked(std::chrono::seconds(60)));
+  }
+  ASSERT_TRUE(wait_for_rows(3500)) << read_text(ingester.log);
+  ASSERT_EQ(ingester.process->stop(std::chrono::seconds(30)), 0);
+  expect_exactly_once(3500);
+}
+
+TEST_F(IngestTest, BadInputIsStoredOrDeadLetteredAndGoodMessagesKeepFlowing) {
+  const std::uint16_t metrics_port = free_loopback_port();
+  Ingester ingester =
+      start_ingester("a", {"--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port)});
+  const std::string five_mib(5 << 20, 'x');
+  const std::string too_big((20 << 20) + 7, 'y');  // above the server's 16 MiB max_allowed_packet
+  Publisher publisher(name_ + "-pub");
+  publisher.publish(prefix() + "/sensor/latin1/state", std::string("K\xfc\x63he\xff", 6));
+  publisher.publish(prefix() + "/sensor/empty/state", "");
+  publisher.publish(prefix() + "/sensor/big/state", five_mib);
+  publisher.publish(prefix() + "/sensor/huge/state", too_big);
+  publisher.publish(prefix() + "/sensor/w\xc3\xa9ird name \xe2\x9c\x93/state", "odd topic");
+  publisher.publish(prefix() + "/sensor/quote'\"`;--/state", "quotes");
+  publisher.publish(prefix() + "/x", "short topic");
+  publisher.publish(prefix() + "/sensor/after/state", "good");
+  ASSERT_TRUE(publisher.wait_acked(std::chrono::seconds(60)));
+  ASSERT_TRUE(wait_for_rows(7)) << read_text(ingester.log);
+
+  EXPECT_EQ(sql("SELECT HEX(payload) FROM messages WHERE topic LIKE '%/latin1/state'"),
+            "4BFC636865FF\n");
+  EXPECT_EQ(sql("SELECT LENGTH(payload) FROM messages WHERE topic LIKE '%/empty/state'"), "0\n");
+  EXPECT_EQ(sql("SELECT LENGTH(payload), MD5(payload) = MD5(REPEAT('x', 5242880)) FROM messages "
+                "WHERE topic LIKE '%/big/state'"),
+            "5242880\t1\n");
+  EXPECT_EQ(sql("SELECT payload FROM messages WHERE topic = '" + prefix() +
+                "/sensor/w\xc3\xa9ird name \xe2\x9c\x93/state'"),
+            "odd topic\n");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM messages WHERE payload = 'quotes' AND topic LIKE "
+                "'%quote''\"`;--%'"),
+            "1\n");
+  EXPECT_EQ(count("payload = 'good'"), 1U);
+  EXPECT_EQ(count("topic LIKE '%/huge/state'"), 0U);
+
+  // The one the server cannot take is in the dead-letter file, with the reason.
+  const std::string dead = read_text(work_ / "spool-a" / "dead-letter.jsonl");
+  EXPECT_THAT(dead, HasSubstr("/sensor/huge/state"));
+  EXPECT_THAT(dead, HasSubstr("max_allowed_packet"));
+  EXPECT_THAT(dead, HasSubstr("\"payload_bytes\":20971527"));
+  httplib::Client http("127.0.0.1", metrics_port);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body, HasSubstr("statesink_messages_dead_lettered_total 1\n"));
+  EXPECT_TRUE(ingester.process->running());
+  EXPECT_EQ(ingester.process->stop(), 0);
+}
+
+}  // namespace
+}  // namespace statesink::testing
