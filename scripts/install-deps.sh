@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
 # Installs what statesink needs to build, test and run on Debian 12 / Ubuntu 22.04+.
 # Idempotent: when every package is present it only checks and returns.
+#
+# STATESINK_DEPS=build installs only what a Release build without tests needs
+# (the Dockerfile's build stage uses it); the default, STATESINK_DEPS=all, adds
+# the test libraries, the servers the tests and the main job start, and the
+# tools the deployment checks use.
 set -euo pipefail
 
-packages=(
-  build-essential cmake ninja-build pkg-config git
+build_packages=(
+  build-essential cmake ninja-build pkg-config
   libmariadb-dev libmariadb-dev-compat libmosquitto-dev libssl-dev
-  libcli11-dev nlohmann-json3-dev libspdlog-dev libcpp-httplib-dev libgtest-dev libgmock-dev
-  mariadb-server mariadb-client mosquitto mosquitto-clients
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libcpp-httplib-dev zlib1g-dev
 )
+test_packages=(
+  git libgtest-dev libgmock-dev
+  mariadb-server mariadb-client mosquitto mosquitto-clients
+  python3-yaml
+)
+case "${STATESINK_DEPS:-all}" in
+  all) packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+  build) packages=("${build_packages[@]}") ;;
+  *)
+    echo "install-deps: STATESINK_DEPS must be 'all' (the default) or 'build', not '${STATESINK_DEPS}'" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

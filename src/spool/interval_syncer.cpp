@@ -7,7 +7,7 @@ namespace statesink::spool {
 IntervalSyncer::IntervalSyncer(std::chrono::milliseconds interval, std::function<void()> flush)
     : interval_(interval),
       flush_(std::move(flush)),
-      thread_([this](std::stop_token stop) { run(std::move(stop)); }) {}
+      thread_([this](const std::stop_token& stop) { run(stop); }) {}
 
 void IntervalSyncer::mark_dirty() {
   std::lock_guard lock(mutex_);
@@ -17,7 +17,7 @@ void IntervalSyncer::mark_dirty() {
   }
 }
 
-void IntervalSyncer::run(std::stop_token stop) {
+void IntervalSyncer::run(const std::stop_token& stop) {
   std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {
     if (!due_) {

@@ -26,7 +26,7 @@ class IntervalSyncer {
 
  private:
   using Clock = std::chrono::steady_clock;
-  void run(std::stop_token stop);
+  void run(const std::stop_token& stop);
 
   const std::chrono::milliseconds interval_;
   const std::function<void()> flush_;

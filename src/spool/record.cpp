@@ -25,9 +25,7 @@ std::uint32_t crc_update(std::uint32_t crc, std::string_view bytes) {
 
 }  // namespace
 
-MessageView Record::view() const {
-  return {received_at_us, mid, qos, retain, topic, payload};
-}
+MessageView Record::view() const { return {received_at_us, mid, qos, retain, topic, payload}; }
 
 std::uint64_t encoded_size(std::size_t topic_size, std::size_t payload_size) {
   return kRecordHeaderSize + kRecordFixedBodySize + topic_size + payload_size;

@@ -45,8 +45,8 @@ struct Record {
 inline constexpr std::array<char, 4> kRecordMarker = {'\xF5', 'S', 'R', '1'};
 inline constexpr std::size_t kRecordHeaderSize = 12;
 inline constexpr std::size_t kRecordFixedBodySize = 28;
-inline constexpr std::size_t kMaxTopicSize = 65535;             // MQTT's limit
-inline constexpr std::size_t kMaxPayloadSize = 256u << 20;      // MQTT's packet limit
+inline constexpr std::size_t kMaxTopicSize = 65535;         // MQTT's limit
+inline constexpr std::size_t kMaxPayloadSize = 256u << 20;  // MQTT's packet limit
 inline constexpr std::size_t kMaxBodySize = kRecordFixedBodySize + kMaxTopicSize + kMaxPayloadSize;
 
 // Bytes a record takes on disk.

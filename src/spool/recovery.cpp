@@ -112,9 +112,11 @@ Scan scan_segment(const fs::path& path, std::uint64_t first_seq, KeyWindow& rece
 
 // The highest sequence number among sound records found after `from`, by
 // looking for record markers; nullopt when there are none, i.e. the bytes
-// after `from` are the remains of one interrupted write.
+// after `from` are the remains of one interrupted write. Only records numbered
+// from `min_seq` on count, so a record that happens to sit inside a torn
+// record's payload is not mistaken for one.
 std::optional<std::uint64_t> highest_sound_record_after(const fs::path& path, std::uint64_t from,
-                                                        std::uint64_t size) {
+                                                        std::uint64_t size, std::uint64_t min_seq) {
   const File file = File::open(path, O_RDONLY);
   SegmentReader probe(File::open(path, O_RDONLY));
   std::vector<char> chunk(static_cast<std::size_t>(
@@ -131,7 +133,7 @@ std::optional<std::uint64_t> highest_sound_record_after(const fs::path& path, st
     for (const char* hit = std::search(begin, end, kRecordMarker.begin(), kRecordMarker.end());
          hit != end; hit = std::search(hit + 1, end, kRecordMarker.begin(), kRecordMarker.end())) {
       probe.seek(pos + static_cast<std::uint64_t>(hit - begin));
-      if (probe.next(size, record) == ReadStatus::record) {
+      if (probe.next(size, record) == ReadStatus::record && record.seq >= min_seq) {
         std::uint64_t highest = record.seq;
         while (probe.next(size, record) == ReadStatus::record) {
           highest = std::max(highest, record.seq);
@@ -160,7 +162,7 @@ fs::path unused_aside_name(const fs::path& path) {
 }
 
 fs::path move_aside(const fs::path& path) {
-  const fs::path target = unused_aside_name(path);
+  fs::path target = unused_aside_name(path);
   std::error_code error;
   fs::rename(path, target, error);
   if (error) {
@@ -170,7 +172,7 @@ fs::path move_aside(const fs::path& path) {
 }
 
 fs::path copy_aside(const fs::path& path) {
-  const fs::path target = unused_aside_name(path);
+  fs::path target = unused_aside_name(path);
   const File from = File::open(path, O_RDONLY);
   File to = File::open(target, O_WRONLY | O_CREAT | O_EXCL, 0600);
   std::vector<char> buffer(SegmentReader::kDefaultBufferSize);
@@ -251,7 +253,7 @@ Recovered recover_segments(const fs::path& dir, std::size_t recent_count) {
 
     if (scan.stop != ReadStatus::end) {
       const std::optional<std::uint64_t> beyond =
-          highest_sound_record_after(path, scan.good_end, scan.size);
+          highest_sound_record_after(path, scan.good_end, scan.size, first_seq + scan.records);
       if (newest && !beyond) {
         cut_to(path, scan.good_end);
         report.torn_bytes += scan.size - scan.good_end;

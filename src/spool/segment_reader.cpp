@@ -35,8 +35,8 @@ bool SegmentReader::fill(std::size_t size, std::uint64_t limit) {
   buffered_ = have;
   // Grown on demand: a short segment never costs a full buffer, and one
   // record larger than the buffer gets room of its own until it is read.
-  const std::uint64_t wanted = std::max<std::uint64_t>(
-      size, std::min<std::uint64_t>(buffer_size_, limit - buffer_offset_));
+  const std::uint64_t wanted =
+      std::max<std::uint64_t>(size, std::min<std::uint64_t>(buffer_size_, limit - buffer_offset_));
   if (buffer_.size() < wanted) {
     buffer_.resize(static_cast<std::size_t>(wanted));
   }

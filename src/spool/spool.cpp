@@ -66,8 +66,8 @@ Spool::Spool(SpoolOptions options)
     active_end_ = last.end;
   }
   if (options_.sync == SyncMode::interval) {
-    syncer_ = std::make_unique<IntervalSyncer>(options_.sync_interval,
-                                               [this] { flush_in_background(); });
+    syncer_ =
+        std::make_unique<IntervalSyncer>(options_.sync_interval, [this] { flush_in_background(); });
   }
 }
 

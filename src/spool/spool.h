@@ -73,8 +73,9 @@ class Spool {
   // record sizes. Only the records' own memory is held, never a segment.
   std::vector<Record> read_batch(std::size_t max_records, std::uint64_t max_bytes,
                                  std::chrono::milliseconds wait);
-  // The database holds everything up to `seq`: deletes segments that hold
-  // nothing newer, except the newest (it keeps the high-water mark on disk).
+  // The database holds everything up to `seq` (a number already appended):
+  // deletes the segments that hold nothing newer, except the newest, which
+  // keeps the highest number given out on disk.
   void commit(std::uint64_t seq);
 
   Backlog backlog() const;
@@ -150,7 +151,7 @@ class Spool {
   std::uint64_t readable_last_seq_ = 0;
   std::uint64_t committed_seq_ = 0;
   std::uint64_t committed_pos_ = 0;
-  std::deque<Mark> marks_;  // batches read but not yet committed
+  std::deque<Mark> marks_;     // batches read but not yet committed
   bool roll_pending_ = false;  // next_seq_ does not follow the last segment's records
   bool appended_ = false;
   bool stop_ = false;

@@ -65,6 +65,11 @@ void Spool::commit(std::uint64_t seq) {
   std::vector<std::filesystem::path> doomed;
   {
     std::lock_guard lock(mutex_);
+    if (seq >= next_seq_) {
+      // Later records would be skipped as if the database had them.
+      throw std::logic_error("Spool::commit(" + std::to_string(seq) +
+                             ") is past the last appended record");
+    }
     if (seq > committed_seq_) {
       committed_seq_ = seq;
       while (!marks_.empty() && marks_.front().seq <= seq) {

@@ -45,6 +45,7 @@ std::vector<Record> read_all(Spool& spool) {
 
 std::vector<std::uint64_t> seqs(const std::vector<Record>& records) {
   std::vector<std::uint64_t> out;
+  out.reserve(records.size());
   for (const Record& record : records) {
     out.push_back(record.seq);
   }
@@ -53,6 +54,7 @@ std::vector<std::uint64_t> seqs(const std::vector<Record>& records) {
 
 std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
   std::vector<std::uint64_t> out;
+  out.reserve(last - first + 1);
   for (std::uint64_t n = first; n <= last; ++n) {
     out.push_back(n);
   }
