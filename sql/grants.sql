@@ -1,0 +1,29 @@
+-- Least-privilege accounts for statesink. Run it as an administrator, in the
+-- statesink database (its tables must exist: run `statesink migrate up`
+-- first), e.g.  mariadb statesink < sql/grants.sql
+-- The grants name no database: `ON messages` and `ON *` mean the current
+-- one, so the script works whatever the database is called.
+--
+-- !!! CHANGE THE PASSWORDS below (CHANGE_ME_...) before running it, and
+-- !!! narrow the hosts ('%' accepts connections from anywhere).
+-- CREATE USER IF NOT EXISTS leaves an existing account and its password
+-- alone; use ALTER USER ... IDENTIFIED BY to change a password later.
+--
+-- Migrations (and so the triggers) run as a third, owner account with the
+-- DDL privileges they need; it is not created here. The triggers run with
+-- that account's rights, which is why the ingest account needs nothing on
+-- the normalised tables: do not drop the owner account, or every INSERT into
+-- messages fails.
+
+-- statesink ingest: inserts raw messages and nothing else. It cannot read,
+-- change or delete anything, so a leaked ingest password cannot rewrite the
+-- history.
+CREATE USER IF NOT EXISTS 'statesink_ingest'@'%' IDENTIFIED BY 'CHANGE_ME_ingest_password';
+GRANT INSERT ON messages TO 'statesink_ingest'@'%';
+-- The ingester's own bookkeeping, once a migration creates that table:
+-- GRANT SELECT, INSERT, UPDATE ON ingest_progress TO 'statesink_ingest'@'%';
+
+-- BI tools, dashboards and analysts: read everything (tables and views,
+-- including ones later migrations add), write nothing.
+CREATE USER IF NOT EXISTS 'statesink_reader'@'%' IDENTIFIED BY 'CHANGE_ME_reader_password';
+GRANT SELECT ON * TO 'statesink_reader'@'%';
