@@ -10,6 +10,9 @@
 #include "cli/context.h"
 #include "cli/ingest_command.h"
 #include "cli/migrate_command.h"
+#include "cli/prune_command.h"
+#include "cli/query_command.h"
+#include "cli/simulate_command.h"
 #include "config/url.h"
 #include "db/error.h"
 #include "util/error.h"
@@ -32,6 +35,8 @@ std::string advice(const db::DbError& e) {
     case 1044:
     case 1142:
       return "grant the account the privileges it needs (see sql/grants.sql)";
+    case 1146:
+      return "create or upgrade the schema with statesink migrate up";
     case 1419:
       return "creating triggers with binary logging on needs SUPER or "
              "log_bin_trust_function_creators=1 on the server";
@@ -85,6 +90,9 @@ int run(int argc, char** argv) {
   });
   add_migrate_command(app, context);
   add_ingest_command(app, context);
+  add_query_command(app, context);
+  add_prune_command(app, context);
+  add_simulate_command(app, context);
 
   try {
     // CLI11 takes the arguments in reverse order.

@@ -1,0 +1,98 @@
+#include "cli/message_pruner.h"
+
+#include <string_view>
+#include <vector>
+
+#include "db/statement.h"
+
+namespace statesink::cli {
+namespace {
+
+bool has_table(db::Connection& connection, std::string_view table) {
+  const db::Param params[] = {table};
+  return !connection
+              .query(
+                  "SELECT 1 FROM information_schema.tables "
+                  "WHERE table_schema = DATABASE() AND table_name = ?",
+                  params)
+              .empty();
+}
+
+}  // namespace
+
+PrunableMessages count_prunable(db::Connection& connection, UtcTime cutoff) {
+  const std::string cutoff_text = format_sql_time(cutoff);
+  const db::Param params[] = {std::string_view(cutoff_text)};
+  const std::vector<db::Row> rows = connection.query(
+      "SELECT COUNT(*), MIN(received_at) FROM messages WHERE received_at < ?", params);
+  return {std::stoull(rows.at(0).at(0).value_or("0")), rows.at(0).at(1)};
+}
+
+PruneProgress prune_messages(db::Connection& connection, UtcTime cutoff, std::uint32_t batch,
+                             const std::function<void(const PruneProgress&)>& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool with_rejections = has_table(connection, "message_rejections");
+  const std::string cutoff_text = format_sql_time(cutoff);
+  const std::string limit = " ORDER BY received_at, id LIMIT " + std::to_string(batch);
+  // Every chunk continues after the last row of the one before, in the order
+  // of the received_at index, rather than from its start: a fresh scan would
+  // step over all the index entries just deleted until purge removes them.
+  db::Statement first =
+      connection.prepare("SELECT id, received_at FROM messages WHERE received_at < ?" + limit);
+  db::Statement next = connection.prepare(
+      "SELECT id, received_at FROM messages "
+      "WHERE received_at >= ? AND received_at < ? AND (received_at > ? OR id > ?)" +
+      limit);
+
+  PruneProgress done;
+  std::string last_time;
+  std::uint64_t last_id = 0;
+  while (true) {
+    std::vector<db::Row> rows;
+    if (done.chunks == 0) {
+      const db::Param params[] = {std::string_view(cutoff_text)};
+      rows = first.query(params);
+    } else {
+      const db::Param params[] = {std::string_view(last_time), std::string_view(cutoff_text),
+                                  std::string_view(last_time), last_id};
+      rows = next.query(params);
+    }
+    if (rows.empty()) {
+      break;
+    }
+    // Ids come from the server as digits, so the list is safe to splice in;
+    // deleting by primary key locks exactly these rows and no gaps.
+    std::string ids;
+    for (const auto& row : rows) {
+      ids += (ids.empty() ? "" : ",") + row.at(0).value_or("0");
+    }
+    db::Transaction transaction(connection);
+    if (with_rejections) {
+      done.rejections +=
+          connection.execute("DELETE FROM message_rejections WHERE message_id IN (" + ids + ")");
+    }
+    done.messages += connection.execute("DELETE FROM messages WHERE id IN (" + ids + ")");
+    transaction.commit();
+
+    ++done.chunks;
+    last_id = std::stoull(rows.back().at(0).value_or("0"));
+    last_time = rows.back().at(1).value_or("");
+    done.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (progress) {
+      progress(done);
+    }
+    if (rows.size() < batch) {
+      break;
+    }
+  }
+  done.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  return done;
+}
+
+std::optional<std::string> oldest_message(db::Connection& connection) {
+  return connection.query_value("SELECT MIN(received_at) FROM messages");
+}
+
+}  // namespace statesink::cli

@@ -1,0 +1,122 @@
+#include "cli/prune_command.h"
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "cli/message_pruner.h"
+#include "cli/time_arg.h"
+#include "config/settings.h"
+#include "db/connection.h"
+#include "util/error.h"
+#include "util/units.h"
+
+namespace statesink::cli {
+namespace {
+
+struct PruneOptions {
+  std::optional<std::string> db;
+  std::string older_than;
+  std::uint32_t batch = 5000;
+  bool dry_run = false;
+};
+
+// now - DURATION; a zero or negative age would delete what is being ingested.
+UtcTime cutoff_for(const std::string& older_than, UtcTime now) {
+  const std::chrono::milliseconds age = parse_duration(older_than, "--older-than");
+  if (age.count() <= 0) {
+    throw UsageError("--older-than: '" + older_than + "' must be longer than zero");
+  }
+  constexpr std::chrono::milliseconds kLongest = std::chrono::hours{24} * 365 * 300;
+  if (age > kLongest) {
+    throw UsageError("--older-than: '" + older_than + "' is longer than 300 years");
+  }
+  return now - age;
+}
+
+std::string seconds_text(std::chrono::milliseconds took) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(took.count()) / 1000.0);
+  return text;
+}
+
+void report_oldest(Context& context, db::Connection& connection) {
+  if (const auto oldest = oldest_message(connection)) {
+    context.out << "oldest remaining message: " << *oldest << " UTC\n";
+  } else {
+    context.out << "no messages remain\n";
+  }
+}
+
+void run_prune(Context& context, const PruneOptions& options) {
+  const UtcTime cutoff = cutoff_for(options.older_than, utc_now());
+  const std::string before = format_sql_time(cutoff) + " UTC";
+  db::Connection connection =
+      db::Connection::open(config::resolve_db_url(options.db, context.sources()));
+
+  if (options.dry_run) {
+    const PrunableMessages prunable = count_prunable(connection, cutoff);
+    context.out << "dry run: would delete " << prunable.count << " message(s) received before "
+                << before;
+    if (prunable.oldest) {
+      context.out << " (the oldest from " << *prunable.oldest << " UTC)";
+    }
+    context.out << "; nothing was deleted\n";
+    return;
+  }
+
+  // A long run says now and then that it is still working, on stderr so
+  // that stdout holds only the summary.
+  auto last_report = std::chrono::steady_clock::now();
+  const PruneProgress done =
+      prune_messages(connection, cutoff, options.batch, [&](const PruneProgress& progress) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_report >= std::chrono::seconds(10)) {
+          last_report = now;
+          context.err << "statesink: pruned " << progress.messages << " message(s) so far\n";
+        }
+      });
+  context.out << "deleted " << done.messages << " message(s) received before " << before << " in "
+              << done.chunks << " chunk(s) of at most " << options.batch << ", "
+              << seconds_text(done.took) << "; facts and current_states are unchanged\n";
+  if (done.rejections > 0) {
+    context.out << "deleted the rejection records of " << done.rejections
+                << " of those message(s)\n";
+  }
+  report_oldest(context, connection);
+}
+
+}  // namespace
+
+void add_prune_command(CLI::App& app, Context& context) {
+  auto options = std::make_shared<PruneOptions>();
+  CLI::App* prune = app.add_subcommand(
+      "prune",
+      "Delete raw messages (the messages table) received more than DURATION ago. Facts and "
+      "current_states keep every value, so the history stays complete; rejected_messages loses "
+      "the deleted ones. Runs in chunks of --batch messages, each its own short transaction, so "
+      "ingestion goes on meanwhile; an interrupted run keeps the chunks it finished");
+  prune
+      ->add_option("--older-than", options->older_than,
+                   "Age of the messages to delete, by received_at and this machine's clock: "
+                   "30d, 12h, 90m (above zero)")
+      ->required();
+  prune->add_option("--batch", options->batch, "Messages deleted per transaction")
+      ->check(CLI::Range(1, 50000))
+      ->capture_default_str();
+  prune->add_flag("--dry-run", options->dry_run,
+                  "Count the messages that would be deleted, delete nothing");
+  prune->add_option("--db", options->db,
+                    "Database URL mysql://user[:password]@host[:port]/database "
+                    "[env: STATESINK_DB]");
+  prune->footer(
+      "Prints the messages deleted, the chunks, the time taken and the oldest message left. "
+      "Exit status: 0 success, 1 database error, 2 usage error.");
+  prune->callback([&context, options] { run_prune(context, *options); });
+}
+
+}  // namespace statesink::cli
