@@ -85,8 +85,11 @@ if command -v mariadb >/dev/null; then
   password=""
   [ "$creds" != "$user" ] && password=${creds#*:}
   password=${password:-${STATESINK_DB_PASSWORD:-}}
-  MYSQL_PWD="$password" mariadb --no-defaults --protocol=TCP -h "${hostport%%:*}" \
-    -P "${hostport##*:}" -u "$user" "$database" --table -e "
+  host=${hostport%%:*}
+  port=3306
+  [ "$hostport" != "$host" ] && port=${hostport##*:}
+  MYSQL_PWD="$password" mariadb --no-defaults --protocol=TCP -h "$host" \
+    -P "$port" -u "$user" "$database" --table -e "
       SELECT (SELECT COUNT(*) FROM messages) AS messages,
              (SELECT COUNT(*) FROM base_topics) AS base_topics,
              (SELECT COUNT(*) FROM entities) AS entities,
