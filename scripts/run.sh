@@ -9,10 +9,14 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build
+# Only what the main job runs; the tests build with scripts/test.sh.
+cmake --build build --target statesink devservers
 
 state_dir=${STATESINK_STATE_DIR:-.statesink}
 mkdir -p "$state_dir"
+# Every process started here runs in a session of its own (setsid), so that
+# Ctrl-C reaches only this script, which then stops them one by one in order:
+# a signal to all at once would stop the database under the ingester.
 pids=()
 stop_all() {
   # Newest first: the simulator, then the ingester (it commits what it holds),
@@ -31,7 +35,7 @@ real_db=${STATESINK_DB:-}
 real_mqtt=${STATESINK_MQTT:-}
 if [ -z "$real_db" ] || [ -z "$real_mqtt" ]; then
   rm -f "$state_dir/servers.env"
-  build/devservers --dir "$state_dir/servers" --env-file "$state_dir/servers.env" \
+  setsid build/devservers --dir "$state_dir/servers" --env-file "$state_dir/servers.env" \
     >"$state_dir/devservers.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 600); do
@@ -56,8 +60,14 @@ fi
 build/statesink migrate up
 echo
 
-build/statesink ingest --spool-dir "$state_dir/spool" --client-id "statesink-run-$(hostname)" \
-  --report-interval 10s 2>"$state_dir/ingest.log" &
+topics=()
+if [ -z "$real_mqtt" ]; then
+  # The private broker carries only the simulator's installations, whose base
+  # topics are not all under homeassistant/.
+  topics=(--topic '#')
+fi
+setsid build/statesink ingest --spool-dir "$state_dir/spool" --client-id "statesink-run-$(hostname)" \
+  "${topics[@]}" --report-interval 10s 2>"$state_dir/ingest.log" &
 pids+=($!)
 echo "run: ingesting (log: $state_dir/ingest.log)"
 
@@ -65,7 +75,7 @@ if [ -z "$real_mqtt" ]; then
   echo "run: no STATESINK_MQTT given, so publishing simulated Home Assistant traffic"
   echo "     (2 installations, 25 entities each, 200 messages/s)"
   sleep 1
-  build/statesink simulate --installations 2 --entities 25 --rate 200 --duration 24h \
+  setsid build/statesink simulate --installations 2 --entities 25 --rate 200 --duration 24h \
     >"$state_dir/simulate.log" 2>&1 &
   pids+=($!)
 fi
