@@ -20,8 +20,9 @@
 -- history.
 CREATE USER IF NOT EXISTS 'statesink_ingest'@'%' IDENTIFIED BY 'CHANGE_ME_ingest_password';
 GRANT INSERT ON messages TO 'statesink_ingest'@'%';
--- The ingester's own bookkeeping, once a migration creates that table:
--- GRANT SELECT, INSERT, UPDATE ON ingest_progress TO 'statesink_ingest'@'%';
+-- Its own bookkeeping: how far each spool got, written in the same
+-- transaction as the messages (migration 0005 creates the table).
+GRANT SELECT, INSERT, UPDATE ON ingest_progress TO 'statesink_ingest'@'%';
 
 -- BI tools, dashboards and analysts: read everything (tables and views,
 -- including ones later migrations add), write nothing.

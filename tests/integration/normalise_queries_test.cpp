@@ -177,6 +177,20 @@ TEST_F(NormaliseQueries, GrantsGiveIngestInsertOnlyAndReaderSelectOnly) {
   EXPECT_EQ(denied(ingest, "DELETE FROM messages"), "denied");
   EXPECT_EQ(denied(ingest, "SELECT * FROM facts"), "denied");
   EXPECT_EQ(denied(ingest, "UPDATE settings SET value = '1'"), "denied");
+  // What statesink ingest does besides inserting messages: read and move its
+  // spool's position, in the same transaction.
+  ingest.execute(
+      "INSERT INTO ingest_progress (spool_id, last_seq, updated_at) "
+      "VALUES ('grants-test', 5, UTC_TIMESTAMP(6)) "
+      "ON DUPLICATE KEY UPDATE last_seq = 6, updated_at = UTC_TIMESTAMP(6)");
+  ingest.execute(
+      "INSERT INTO ingest_progress (spool_id, last_seq, updated_at) "
+      "VALUES ('grants-test', 5, UTC_TIMESTAMP(6)) "
+      "ON DUPLICATE KEY UPDATE last_seq = 6, updated_at = UTC_TIMESTAMP(6)");
+  EXPECT_EQ(
+      ingest.query_value("SELECT last_seq FROM ingest_progress WHERE spool_id = 'grants-test'"),
+      "6");
+  EXPECT_EQ(denied(ingest, "DELETE FROM ingest_progress"), "denied");
 
   db::Connection reader =
       db::Connection::open(account("statesink_reader", "CHANGE_ME_reader_password"));
