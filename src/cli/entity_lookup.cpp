@@ -17,6 +17,7 @@ std::string joined(const std::vector<std::string>& items) {
 
 std::vector<std::string> first_column(const std::vector<db::Row>& rows) {
   std::vector<std::string> values;
+  values.reserve(rows.size());
   for (const auto& row : rows) {
     values.push_back(row.at(0).value_or(""));
   }

@@ -23,6 +23,7 @@ std::string placeholders(std::size_t count) {
 
 std::vector<db::Param> state_ids(const std::vector<StateRef>& states) {
   std::vector<db::Param> params;
+  params.reserve(states.size());
   for (const StateRef& state : states) {
     params.emplace_back(state.id);
   }
@@ -49,7 +50,7 @@ std::string latest_facts_sql(std::size_t state_count, std::uint32_t count) {
   // Ties on recorded_at are broken by id, which the index holds after
   // recorded_at, so each part reads the index backwards without sorting.
   const std::string limit = " LIMIT " + std::to_string(count);
-  const std::string one_state =
+  std::string one_state =
       "SELECT state_id, recorded_at, fact, num_value, id FROM facts WHERE state_id = ? "
       "ORDER BY recorded_at DESC, id DESC" +
       limit;

@@ -44,6 +44,7 @@ void write_table(std::ostream& out, const ResultTable& result) {
   TextTable table(std::move(header));
   for (const auto& row : result.rows) {
     std::vector<std::string> cells;
+    cells.reserve(row.size());
     for (const auto& cell : row) {
       cells.push_back(cell ? printable(*cell) : "");
     }

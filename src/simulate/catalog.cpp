@@ -70,8 +70,10 @@ std::span<const Name> room_names() { return kRooms; }
 
 Site site_for(unsigned installation) {
   const City& city = kCities[installation % kCities.size()];
-  // Installations beyond the city list sit a little apart from each other.
-  const double shift = 0.01 * static_cast<double>(installation / kCities.size());
+  // Installations beyond the city list sit a little apart from each other:
+  // a whole number of steps (integer division on purpose) per round of cities.
+  const std::size_t round = installation / kCities.size();
+  const double shift = 0.01 * static_cast<double>(round);
   Site site;
   site.base_topic = base_topic_for(installation);
   site.home = {"home", city.latitude + shift, city.longitude + shift};
