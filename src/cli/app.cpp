@@ -24,31 +24,6 @@ namespace {
 constexpr int kFailure = 1;
 constexpr int kUsage = 2;
 
-// What to do about the most common database errors, for the one-line message.
-std::string advice(const db::DbError& e) {
-  switch (e.code()) {
-    case 1045:
-      return "check the user name and the password (in the URL or STATESINK_DB_PASSWORD)";
-    case 1049:
-      return "create the database (CREATE DATABASE name CHARACTER SET utf8mb4) or fix its name "
-             "in the URL";
-    case 1044:
-    case 1142:
-      return "grant the account the privileges it needs (see sql/grants.sql)";
-    case 1146:
-      return "create or upgrade the schema with statesink migrate up";
-    case 1419:
-      return "creating triggers with binary logging on needs SUPER or "
-             "log_bin_trust_function_creators=1 on the server";
-    default:
-      break;
-  }
-  if (e.connection_lost()) {
-    return "check that the server is running and that --db / STATESINK_DB points at it";
-  }
-  return "";
-}
-
 void print_error(std::ostream& err, const std::string& message) {
   err << "statesink: " << config::redact_urls(message) << "\n";
 }
@@ -112,7 +87,7 @@ int run(int argc, char** argv) {
     print_error(context.err, e.what());
     return kUsage;
   } catch (const db::DbError& e) {
-    const std::string hint = advice(e);
+    const std::string hint = db::advice(e);
     print_error(context.err, std::string(e.what()) + (hint.empty() ? "" : "; " + hint));
     return kFailure;
   } catch (const std::exception& e) {

@@ -34,6 +34,23 @@ constexpr std::array<unsigned, 5> kTransientErrors = {
     1290,  // ER_OPTION_PREVENTS_STATEMENT: read-only during a failover
 };
 
+// Privileges, schema and server state: the same statement fails for any
+// data until an operator acts.
+constexpr std::array<unsigned, 12> kOperatorErrors = {
+    1036,  // ER_OPEN_AS_READONLY: table is read only
+    1044,  // ER_DBACCESS_DENIED_ERROR
+    1142,  // ER_TABLEACCESS_DENIED_ERROR: e.g. no INSERT on messages
+    1143,  // ER_COLUMNACCESS_DENIED_ERROR
+    1227,  // ER_SPECIFIC_ACCESS_DENIED_ERROR
+    1146,  // ER_NO_SUCH_TABLE: schema not migrated
+    1054,  // ER_BAD_FIELD_ERROR: schema older than the binary
+    1449,  // ER_NO_SUCH_USER: the trigger's definer was dropped
+    1021,  // ER_DISK_FULL
+    1114,  // ER_RECORD_FILE_FULL: table is full
+    1792,  // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+    1290,  // ER_OPTION_PREVENTS_STATEMENT: --read-only
+};
+
 template <std::size_t N>
 bool contains(const std::array<unsigned, N>& codes, unsigned code) {
   return std::find(codes.begin(), codes.end(), code) != codes.end();
@@ -47,7 +64,48 @@ DbError::DbError(const std::string& what, unsigned code, std::string sqlstate)
 bool DbError::retryable() const { return is_retryable_error(code_); }
 bool DbError::connection_lost() const { return is_connection_error(code_); }
 
+bool DbError::needs_operator() const { return is_operator_error(code_); }
+
 bool is_connection_error(unsigned code) { return contains(kConnectionErrors, code); }
+
+bool is_operator_error(unsigned code) { return contains(kOperatorErrors, code); }
+
+std::string advice(const DbError& error) {
+  switch (error.code()) {
+    case 1045:
+      return "check the user name and the password (in the URL or STATESINK_DB_PASSWORD)";
+    case 1049:
+      return "create the database (CREATE DATABASE name CHARACTER SET utf8mb4) or fix its name "
+             "in the URL";
+    case 1044:
+    case 1142:
+    case 1143:
+    case 1227:
+      return "grant the account the privileges it needs (see sql/grants.sql)";
+    case 1146:
+    case 1054:
+      return "create or upgrade the schema with statesink migrate up";
+    case 1419:
+      return "creating triggers with binary logging on needs SUPER or "
+             "log_bin_trust_function_creators=1 on the server";
+    case 1449:
+      return "the account that ran the migrations owns the triggers: re-create it, or run "
+             "statesink migrate down and up again as an existing account";
+    case 1021:
+    case 1114:
+      return "free disk space on the database server";
+    case 1036:
+    case 1290:
+    case 1792:
+      return "the server is read-only: point --db at the primary, or turn read_only off";
+    default:
+      break;
+  }
+  if (error.connection_lost()) {
+    return "check that the server is running and that --db / STATESINK_DB points at it";
+  }
+  return "";
+}
 
 bool is_retryable_error(unsigned code) {
   return is_connection_error(code) || contains(kTransientErrors, code);

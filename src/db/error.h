@@ -20,6 +20,10 @@ class DbError : public std::runtime_error {
   bool retryable() const;
   // The connection can no longer be used; open a new one.
   bool connection_lost() const;
+  // The server refuses every statement of this kind until someone changes
+  // its set-up (privileges, schema, disk, read-only mode), whatever the data:
+  // worth retrying while waiting for that, never a reason to give up on data.
+  bool needs_operator() const;
 
  private:
   unsigned code_;
@@ -28,5 +32,10 @@ class DbError : public std::runtime_error {
 
 bool is_retryable_error(unsigned code);
 bool is_connection_error(unsigned code);
+bool is_operator_error(unsigned code);
+
+// What to do about an error, in a few words ("" when there is nothing
+// specific to say), for the end of a one-line message.
+std::string advice(const DbError& error);
 
 }  // namespace statesink::db

@@ -30,6 +30,22 @@ TEST(DbError, SyntaxAndDataErrorsArePermanent) {
   }
 }
 
+TEST(DbError, SetUpProblemsNeedAnOperatorNotOtherData) {
+  // Privileges, missing schema, a dropped trigger definer, a full disk.
+  for (unsigned code : {1142u, 1044u, 1146u, 1054u, 1449u, 1021u, 1114u}) {
+    DbError e("x", code, "42000");
+    EXPECT_TRUE(e.needs_operator()) << code;
+    EXPECT_FALSE(advice(e).empty()) << code;
+  }
+  // About the data itself: another row may well succeed.
+  for (unsigned code : {1406u, 1366u, 1153u, 1062u, 1213u}) {
+    EXPECT_FALSE(DbError("x", code, "HY000").needs_operator()) << code;
+  }
+  EXPECT_EQ(advice(DbError("x", 1142, "42000")),
+            "grant the account the privileges it needs (see sql/grants.sql)");
+  EXPECT_EQ(advice(DbError("x", 1064, "42000")), "");
+}
+
 TEST(DbError, KeepsCodeStateAndMessage) {
   DbError e("deadlock found", 1213, "40001");
   EXPECT_EQ(e.code(), 1213u);

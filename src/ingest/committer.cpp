@@ -13,6 +13,11 @@ constexpr std::uint64_t kRowOverhead = 4096;
 
 std::uint64_t record_bytes(const spool::Record& r) { return r.topic.size() + r.payload.size(); }
 
+std::string with_advice(const db::DbError& e) {
+  const std::string hint = db::advice(e);
+  return hint.empty() ? std::string(e.what()) : std::string(e.what()) + "; " + hint;
+}
+
 }  // namespace
 
 Committer::Committer(CommitterOptions options, spool::Spool& spool, Metrics& metrics)
@@ -49,7 +54,7 @@ bool Committer::ensure_connected(const std::atomic<bool>& abandon) {
     } catch (const db::DbError& e) {
       disconnect();
       ++metrics_.db_errors;
-      outage_.failed(e.what());
+      outage_.failed(with_advice(e));
       pause(backoff_.next(), abandon);
     }
   }
@@ -82,7 +87,7 @@ bool Committer::connect_and_position(std::stop_token stop, std::uint64_t& commit
             "the database has no ingest_progress table: run `statesink migrate up` first");
       }
       disconnect();
-      outage_.failed(e.what());
+      outage_.failed(with_advice(e));
       pause(backoff_.next(), abandon);
     }
   }
@@ -155,11 +160,13 @@ bool Committer::try_insert(std::span<const spool::Record> records) {
     backoff_.reset();
     return true;
   } catch (const db::DbError& e) {
-    if (!e.retryable() && !e.connection_lost()) {
+    // Missing privileges or tables are the operator's to fix, not a reason
+    // to set messages aside: wait for the fix like for any outage.
+    if (!e.retryable() && !e.connection_lost() && !e.needs_operator()) {
       throw;
     }
     ++metrics_.db_errors;
-    outage_.failed(e.what());
+    outage_.failed(with_advice(e));
     recheck_ = true;
     if (e.connection_lost()) {
       disconnect();
@@ -241,7 +248,7 @@ void Committer::commit_batch(std::vector<spool::Record>& batch, const std::atomi
       }
     } catch (const db::DbError& e) {
       ++metrics_.db_errors;
-      outage_.failed(e.what());
+      outage_.failed(with_advice(e));
       recheck_ = true;
       if (e.connection_lost() || !e.retryable()) {
         disconnect();

@@ -116,7 +116,7 @@ class IngestTest : public ::testing::Test {
     std::vector<std::string> args = {servers().statesink.string(),
                                      "ingest",
                                      "--db",
-                                     db_url_,
+                                     ingest_db_url_.empty() ? db_url_ : ingest_db_url_,
                                      "--mqtt",
                                      servers().mosquitto.url(),
                                      "--topic",
@@ -168,6 +168,7 @@ class IngestTest : public ::testing::Test {
 
   std::string name_;
   std::string db_url_;
+  std::string ingest_db_url_;  // the ingester's account, when not the admin's
   std::filesystem::path work_;
   int starts_ = 0;
 };

@@ -87,6 +87,49 @@ TEST_F(IngestTest, DatabaseStoppedMidStreamLosesAndRepeatsNothing) {
   EXPECT_EQ(occurrences(log, " back after "), 1U) << log;
 }
 
+TEST_F(IngestTest, MissingPrivilegeWaitsForTheGrantAndSetsNothingAside) {
+  // An ingest account like sql/grants.sql makes, on this test's database.
+  const std::string user = name_.substr(0, 32);
+  sql("CREATE USER '" + user + "'@'%' IDENTIFIED BY 'pw-" + user + "'; GRANT INSERT ON " + name_ +
+      ".messages TO '" + user + "'@'%'; GRANT SELECT, INSERT, UPDATE ON " + name_ +
+      ".ingest_progress TO '" + user + "'@'%';");
+  const std::string account_url = "mysql://" + user + ":pw-" + user +
+                                  "@127.0.0.1:" + std::to_string(servers().mariadb.port()) + "/" +
+                                  name_;
+  ingest_db_url_ = account_url;
+  Ingester ingester = start_ingester();
+  {
+    Stream first(prefix(), 0, 100, name_ + "-pub1");
+    ASSERT_TRUE(first.finish());
+  }
+  ASSERT_TRUE(wait_for_rows(100)) << read_text(ingester.log);
+
+  // Someone revokes the grant: every insert is refused, whatever it holds.
+  sql("REVOKE INSERT ON " + name_ + ".messages FROM '" + user + "'@'%'");
+  {
+    Stream second(prefix(), 100, 300, name_ + "-pub2");
+    ASSERT_TRUE(second.finish());
+  }
+  ASSERT_TRUE(wait_until(
+      [&] { return read_text(ingester.log).find("(see sql/grants.sql)") != std::string::npos; },
+      std::chrono::seconds(30)))
+      << read_text(ingester.log);
+  EXPECT_TRUE(ingester.process->running());
+  EXPECT_EQ(count(), 100U);
+
+  sql("GRANT INSERT ON " + name_ + ".messages TO '" + user + "'@'%'");
+  ASSERT_TRUE(wait_for_rows(300)) << read_text(ingester.log);
+  EXPECT_EQ(ingester.process->stop(), 0);
+  expect_exactly_once(300);
+  // Waited for, not set aside: no dead letters, one line when the outage
+  // started and one when it ended.
+  EXPECT_FALSE(std::filesystem::exists(work_ / "spool-a" / "dead-letter.jsonl"));
+  const std::string log = read_text(ingester.log);
+  EXPECT_EQ(occurrences(log, "unavailable:"), 1U) << log;
+  EXPECT_EQ(occurrences(log, "back after"), 1U) << log;
+  sql("DROP USER '" + user + "'@'%'");
+}
+
 TEST_F(IngestTest, BrokerRestartKeepsWhatItAccepted) {
   Ingester ingester = start_ingester();
   {
