@@ -18,8 +18,12 @@ const std::set<std::string, std::less<>> kSslModes = {"DISABLED", "PREFERRED", "
                                                       "VERIFY_CA", "VERIFY_IDENTITY"};
 const std::set<std::string, std::less<>> kMqttOptions = {"ca", "cert", "key", "insecure"};
 
-constexpr std::string_view kDbShape = "mysql://user[:password]@host[:port]/database[?option=value]";
-constexpr std::string_view kMqttShape = "mqtt://[user[:password]@]host[:port] or mqtts://...";
+// Written so that redact_urls, which every error line passes through, leaves
+// them whole: a password is shown apart from the URL.
+constexpr std::string_view kDbShape =
+    "mysql://user@host[:port]/database[?option=value], with user:password@ for a password";
+constexpr std::string_view kMqttShape =
+    "mqtt://[user@]host[:port] or mqtts://..., with user:password@ for a password";
 
 // The parts common to both schemes, still percent-encoded where it matters.
 struct UrlParts {

@@ -79,6 +79,14 @@ TEST(DbUrl, MalformedUrlsSayWhatIsWrong) {
   EXPECT_NE(usage_error("mysql://[::1/db").find("IPv6"), std::string::npos);
 }
 
+TEST(DbUrl, ExpectedShapeSurvivesRedaction) {
+  // Error lines pass through redact_urls; the example must stay readable.
+  for (const auto& message : {usage_error("h:3306/db"), usage_error("h:1883", true)}) {
+    EXPECT_EQ(redact_urls(message), message);
+    EXPECT_NE(message.find("user:password@"), std::string::npos) << message;
+  }
+}
+
 TEST(DbUrl, ErrorsNeverRepeatThePassword) {
   for (const char* url : {"mysql://u:hunter2@h:0/db", "mysql://u:hunter2%zz@h/db",
                           "mysql://u:hunter2@h/db?x=1", "mysql://u:hunter2@/db"}) {
