@@ -102,7 +102,9 @@ void run(const SimulateFlags& f, Context& context) {
           start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                       std::chrono::duration<double>(static_cast<double>(sent) / f.rate));
       if (due > now) {
-        client.loop(std::chrono::duration_cast<std::chrono::milliseconds>(due - now));
+        // Rounded up: a wait rounded down to 0 ms would spin a CPU at rates
+        // above 1000/s; instead what fell due meanwhile goes out together.
+        client.loop(std::chrono::ceil<std::chrono::milliseconds>(due - now));
         continue;
       }
     }
