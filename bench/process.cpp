@@ -39,6 +39,7 @@ Child::Child(const std::vector<std::string>& argv, const fs::path& cwd, const fs
   // Everything the child needs is prepared before fork(): between fork and
   // exec only async-signal-safe calls are allowed in a threaded program.
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

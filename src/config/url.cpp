@@ -137,7 +137,9 @@ std::map<std::string, std::string> parse_options(std::string_view query,
         list += list.empty() ? "" : ", ";
         list += name;
       }
-      fail("unknown option '" + key + "' (known: " + list + ")", shape);
+      fail(
+          std::string("unknown option '").append(key).append("' (known: ").append(list).append(")"),
+          shape);
     }
     if (eq == std::string_view::npos) {
       fail("option '" + key + "' has no value", shape);

@@ -71,7 +71,7 @@ void Committer::pause(std::chrono::milliseconds delay, const std::atomic<bool>& 
   }
 }
 
-bool Committer::connect_and_position(std::stop_token stop, std::uint64_t& committed) {
+bool Committer::connect_and_position(const std::stop_token& stop, std::uint64_t& committed) {
   std::atomic<bool> abandon{false};
   std::stop_callback on_stop(stop, [&] { abandon = true; });
   while (ensure_connected(abandon)) {
@@ -94,7 +94,7 @@ bool Committer::connect_and_position(std::stop_token stop, std::uint64_t& commit
   return false;
 }
 
-std::vector<spool::Record> Committer::next_batch(std::stop_token drain) {
+std::vector<spool::Record> Committer::next_batch(const std::stop_token& drain) {
   const std::uint64_t max_bytes = std::max<std::uint64_t>(max_message_bytes_ / 2, 1 << 20);
   auto batch = spool_.read_batch(
       options_.batch_size, max_bytes,
@@ -258,7 +258,7 @@ void Committer::commit_batch(std::vector<spool::Record>& batch, const std::atomi
   }
 }
 
-void Committer::run(std::stop_token drain, const std::atomic<bool>& abandon) {
+void Committer::run(const std::stop_token& drain, const std::atomic<bool>& abandon) {
   while (!abandon) {
     auto batch = next_batch(drain);
     if (batch.empty()) {

@@ -37,16 +37,16 @@ class Committer {
 
   // Waits for the database and returns the last committed sequence number of
   // this spool; false when stop was requested first.
-  bool connect_and_position(std::stop_token stop, std::uint64_t& committed);
+  bool connect_and_position(const std::stop_token& stop, std::uint64_t& committed);
 
   // Commits until `drain` is requested and the spool is empty, or until
   // `abandon` is requested (what is left stays in the spool for next time).
-  void run(std::stop_token drain, const std::atomic<bool>& abandon);
+  void run(const std::stop_token& drain, const std::atomic<bool>& abandon);
 
  private:
   bool ensure_connected(const std::atomic<bool>& abandon);
   void disconnect();
-  std::vector<spool::Record> next_batch(std::stop_token drain);
+  std::vector<spool::Record> next_batch(const std::stop_token& drain);
   // Splits off messages the server cannot take in one packet.
   void commit_batch(std::vector<spool::Record>& batch, const std::atomic<bool>& abandon);
   bool try_insert(std::span<const spool::Record> records);
