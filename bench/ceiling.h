@@ -1,0 +1,20 @@
+#pragma once
+
+// The database's side alone: the simulator's messages inserted straight into
+// `messages`, with no broker and no ingester. With multi-row INSERTs this is
+// the ceiling any ingester can reach; with one row per statement, the
+// reference for the naive design.
+
+#include <cstddef>
+#include <string>
+
+#include "harness.h"
+#include "results.h"
+
+namespace statesink::bench {
+
+// Starts from empty tables; throws unless exactly `messages` rows were stored.
+DirectRun run_direct(const Harness& harness, const std::string& name,
+                     std::size_t rows_per_statement, std::size_t messages);
+
+}  // namespace statesink::bench

@@ -1,0 +1,40 @@
+#pragma once
+
+// Running `statesink ingest` for a phase: starting it, knowing when it
+// listens, following its progress through the table, reading its metrics,
+// and clearing its traces from the broker afterwards.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "db/connection.h"
+#include "harness.h"
+#include "process.h"
+
+namespace statesink::bench {
+
+// A port nobody listens on right now, for the ingester's metrics endpoint.
+std::uint16_t free_port();
+
+// One value from the ingester's Prometheus text; nullopt when unavailable.
+std::optional<double> ingest_metric(std::uint16_t port, const std::string& name);
+
+std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesystem::path& dir,
+                                      const std::string& client_id, std::size_t batch_size,
+                                      std::uint16_t metrics_port);
+
+// Returns once the ingester stores what is published; the highest id then.
+std::uint64_t wait_until_subscribed(const Harness& harness, Child& ingester, db::Connection& c);
+
+// Returns once `target` rows are in `messages`; throws when the ingester or
+// the simulator (when given) fails, or nothing arrives for 60 s.
+void wait_for_rows(Child& ingester, Child* simulate, db::Connection& c, std::uint64_t target);
+
+// Leaves the broker as the next phase needs it.
+void tidy_broker(const Harness& harness, const std::string& ingest_client_id);
+
+}  // namespace statesink::bench

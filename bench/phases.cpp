@@ -1,0 +1,57 @@
+#include "phases.h"
+
+#include <cmath>
+#include <iostream>
+#include <string>
+
+#include "ceiling.h"
+#include "end_to_end.h"
+#include "format.h"
+#include "latency.h"
+#include "progress.h"
+#include "sweep.h"
+
+namespace statesink::bench {
+
+Results run_phases(Harness& harness) {
+  const Settings& s = harness.settings();
+  Results results;
+  // Taken in turns, so that whatever else the machine does at the time
+  // weighs on both alike; the best of each is reported.
+  Clock::time_point t;
+  for (unsigned round = 1; round <= s.repeat; ++round) {
+    const std::string of = " (" + std::to_string(round) + "/" + std::to_string(s.repeat) + ")";
+    t = step("ceiling: multi-row INSERTs of " + std::to_string(s.messages) + " messages" + of);
+    DirectRun c = run_direct(harness, "ceiling", s.ceiling_rows, s.messages);
+    done(t, c.rate);
+    results.ceiling_rates.push_back(std::round(c.rate));
+    if (!results.ceiling || c.rate > results.ceiling->rate) results.ceiling = c;
+    t = step("end to end: simulate -> broker -> ingest, " + std::to_string(s.messages) +
+             " messages" + of);
+    IngestRun e = run_ingest(harness, "end-to-end", 1000, s.messages, true);
+    done(t, e.rate);
+    results.end_to_end_rates.push_back(std::round(e.rate));
+    if (!results.end_to_end || e.rate > results.end_to_end->rate) results.end_to_end = e;
+  }
+  t = step("end to end from a broker backlog, " + std::to_string(s.messages) + " messages");
+  results.backlog = run_ingest(harness, "backlog", 1000, s.messages, true, true);
+  done(t, results.backlog->rate);
+  t = step("naive: ingest --batch-size 1, " + std::to_string(s.naive_messages) + " messages");
+  results.naive = run_ingest(harness, "naive", 1, s.naive_messages, true);
+  done(t, results.naive->rate);
+  t = step("single-row autocommit INSERTs, " + std::to_string(s.naive_messages) + " messages");
+  results.direct_single = run_direct(harness, "single-row", 1, s.naive_messages);
+  done(t, results.direct_single->rate);
+  t = step("latency at " + number(s.latency_rate, 0) + "/s for " + number(s.latency_seconds, 0) +
+           " s");
+  results.latency = run_latency(harness);
+  const LatencyRun& lat = *results.latency;
+  std::cout << " p50 " << number(lat.p50, 0) << " ms, p99 " << number(lat.p99, 0)
+            << " ms; to the ingester p50 " << number(lat.to_ingester_p50, 0)
+            << " ms, from there to committed p50 " << number(lat.to_commit_p50, 0) << " ms ("
+            << number(seconds_since(t), 1) << " s)\n";
+  if (s.sweep) run_sweep(harness, results);
+  return results;
+}
+
+}  // namespace statesink::bench

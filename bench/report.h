@@ -1,0 +1,25 @@
+#pragma once
+
+// The benchmark's report: the tables on the terminal (the shape the README's
+// Benchmark section shows) and the same figures as JSON.
+
+#include <filesystem>
+#include <ostream>
+
+#include "format.h"
+#include "options.h"
+#include "ratios.h"
+#include "results.h"
+
+namespace statesink::bench {
+
+void print_tables(std::ostream& out, const Settings& s, const Results& results,
+                  const Ratios& ratios, const Json& machine, double total_seconds);
+
+Json results_json(const Settings& s, const Results& results, const Ratios& ratios,
+                  const Json& machine, double total_seconds);
+
+// Writes `j` to `file`, creating its folder; throws when it cannot.
+void write_json(const std::filesystem::path& file, const Json& j);
+
+}  // namespace statesink::bench

@@ -1,0 +1,94 @@
+#include <string>
+#include <vector>
+
+#include "machine.h"
+#include "markdown_table.h"
+#include "report.h"
+
+namespace statesink::bench {
+
+void print_tables(std::ostream& out, const Settings& s, const Results& results,
+                  const Ratios& ratios, const Json& machine, double total_seconds) {
+  const IngestRun& e2e = *results.end_to_end;
+  const IngestRun& naive = *results.naive;
+  const DirectRun& ceiling = *results.ceiling;
+  const DirectRun& single = *results.direct_single;
+  const LatencyRun& lat = *results.latency;
+
+  out << "\nstatesink benchmark, " << machine_summary(machine) << "\n";
+  out << "traffic: statesink simulate, " << s.installations << " installation(s) x " << s.entities
+      << " entities, seed " << s.seed << "; run took " << number(total_seconds, 0) << " s\n\n";
+  out << "CPU seconds per 100k messages of each process, counted while the phase ran\n\n";
+  MarkdownTable main({"phase", "messages", "seconds", "messages/s", "ingest CPU", "mariadbd CPU",
+                      "mosquitto CPU", "simulate CPU", "ingest peak RSS MiB"});
+  const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
+  main.row({"database ceiling: " + std::to_string(ceiling.rows_per_statement) +
+                "-row INSERTs, triggers on" + best,
+            std::to_string(ceiling.messages), number(ceiling.seconds, 2), number(ceiling.rate, 0),
+            "-", cell(per_100k(ceiling.mariadbd_cpu, ceiling.messages), 2), "-", "-", "-"});
+  auto ingest_row = [&](const std::string& label, const IngestRun& r) {
+    main.row({label, std::to_string(r.messages), number(r.seconds, 2), number(r.rate, 0),
+              cell(per_100k(r.ingest_cpu, r.messages), 2),
+              cell(per_100k(r.mariadbd_cpu, r.messages), 2),
+              cell(per_100k(r.mosquitto_cpu, r.messages), 2),
+              r.from_backlog ? "(before)" : number(per_100k(r.simulate_cpu, r.messages), 2),
+              cell(mib(r.peak_rss), 1)});
+  };
+  ingest_row("end to end: simulate → mosquitto → ingest (batch ≤ 1000)" + best, e2e);
+  ingest_row("naive: same ingester, --batch-size 1", naive);
+  main.row({"single-row autocommit INSERTs (reference)", std::to_string(single.messages),
+            number(single.seconds, 2), number(single.rate, 0), "-",
+            cell(per_100k(single.mariadbd_cpu, single.messages), 2), "-", "-", "-"});
+  ingest_row("end to end from a broker backlog (published before; + retained replay)",
+             *results.backlog);
+  main.print(out);
+
+  out << "\n";
+  MarkdownTable latency({"latency, publish → committed", "messages", "rate/s", "p50 ms", "p90 ms",
+                         "p99 ms", "max ms"});
+  std::string ingest_settings =
+      "ingest defaults: batch ≤ 1000, --batch-delay 100ms, --sync interval";
+  for (const std::string& a : s.ingest_args) ingest_settings += ", " + a;
+  latency.row({ingest_settings, std::to_string(lat.messages), number(lat.achieved_rate, 0),
+               number(lat.p50, 0), number(lat.p90, 0), number(lat.p99, 0), number(lat.max, 0)});
+  latency.print(out);
+
+  out << "\n";
+  MarkdownTable checks({"ratio / target", "value", "target", "holds"});
+  for (const auto& t : ratios.targets) {
+    checks.row({t.name, number(t.value, t.value < 10 ? 2 : 1), t.target, t.holds ? "yes" : "NO"});
+  }
+  checks.print(out);
+  out << "\nend to end from a broker backlog / ceiling: " << number(ratios.vs_ceiling_backlog, 2)
+      << "; the live run used " << number(per_100k(ratios.e2e_cpu, e2e.messages), 1)
+      << " CPU s per 100k messages in all, so " << number(ratios.cpus, 0) << " CPUs allow at most "
+      << number(ratios.cpu_bound, 0) << " msg/s (it reached "
+      << number(e2e.rate / ratios.cpu_bound * 100, 0) << "% of that)\n";
+
+  if (!results.sweep.empty()) {
+    out << "\n";
+    MarkdownTable sweep({"batch sweep, end to end" + best, "messages", "with triggers msg/s",
+                         "without triggers msg/s", "mean batch with / without"});
+    for (const std::size_t batch : {std::size_t{1}, std::size_t{100}, std::size_t{1000}}) {
+      std::vector<std::string> cells = {"--batch-size " + std::to_string(batch), "", "-", "-", ""};
+      std::string batches[2] = {"-", "-"};
+      for (const IngestRun& r : results.sweep) {
+        if (r.batch_size != batch) continue;
+        cells[1] = std::to_string(r.messages);
+        cells[r.triggers ? 2 : 3] = number(r.rate, 0);
+        batches[r.triggers ? 0 : 1] = cell(r.mean_batch, 0);
+      }
+      cells[4] = batches[0] + " / " + batches[1];
+      sweep.row(cells);
+    }
+    sweep.print(out);
+    if (results.ceiling_without_triggers) {
+      const DirectRun& bare = *results.ceiling_without_triggers;
+      out << "\ndatabase ceiling without triggers: " << number(bare.rate, 0) << " msg/s ("
+          << cell(per_100k(bare.mariadbd_cpu, bare.messages), 2)
+          << " mariadbd CPU s/100k); with them: " << number(ceiling.rate, 0) << " msg/s\n";
+    }
+  }
+}
+
+}  // namespace statesink::bench

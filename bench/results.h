@@ -1,0 +1,75 @@
+#pragma once
+
+// What the phases measured, kept for the report.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace statesink::bench {
+
+// How one end-to-end run went.
+struct IngestRun {
+  std::string name;
+  std::size_t batch_size = 0;
+  bool triggers = true;
+  // The simulator published everything before the ingester started, so only
+  // broker -> ingester -> database runs in the timed window.
+  bool from_backlog = false;
+  std::size_t messages = 0;
+  double seconds = 0;
+  double rate = 0;
+  std::optional<double> ingest_cpu;
+  std::optional<double> mariadbd_cpu;
+  std::optional<double> mosquitto_cpu;
+  double simulate_cpu = 0;
+  std::optional<double> simulate_rate;
+  std::optional<std::uint64_t> peak_rss;
+  std::optional<double> mean_batch;  // what the ingester achieved, from its metrics
+  std::uint64_t facts = 0;
+  std::uint64_t rejected = 0;
+};
+
+// How one run of INSERTs straight into the database went.
+struct DirectRun {
+  std::string name;
+  std::size_t rows_per_statement = 0;
+  std::size_t messages = 0;
+  double seconds = 0;
+  double rate = 0;
+  std::optional<double> mariadbd_cpu;
+  double client_cpu = 0;
+  std::uint64_t facts = 0;
+};
+
+struct LatencyRun {
+  std::size_t messages = 0;
+  double target_rate = 0;
+  double achieved_rate = 0;
+  std::size_t seen = 0;
+  std::size_t mismatched = 0;
+  double p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
+  // The same path in two legs, split at the ingester's reception time
+  // (messages.received_at, from the same clock as the publish time).
+  double to_ingester_p50 = 0, to_ingester_p99 = 0;
+  double to_commit_p50 = 0, to_commit_p99 = 0;
+};
+
+// Everything one benchmark run measured. Where a phase is repeated, the best
+// round is kept and the rates of all rounds are listed beside it.
+struct Results {
+  std::optional<DirectRun> ceiling;
+  std::vector<double> ceiling_rates;
+  std::optional<IngestRun> end_to_end;
+  std::vector<double> end_to_end_rates;
+  std::optional<IngestRun> backlog;
+  std::optional<IngestRun> naive;
+  std::optional<DirectRun> direct_single;
+  std::optional<LatencyRun> latency;
+  std::optional<DirectRun> ceiling_without_triggers;
+  std::vector<IngestRun> sweep;
+};
+
+}  // namespace statesink::bench
