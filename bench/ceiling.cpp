@@ -10,6 +10,7 @@
 #include "db/connection.h"
 #include "db/statement.h"
 #include "timing.h"
+#include "util/sql_time.h"
 
 namespace statesink::bench {
 
@@ -38,7 +39,7 @@ DirectRun run_direct(const Harness& harness, const std::string& name,
     const std::int64_t stamp = now_micros();
     times.clear();
     for (std::size_t i = 0; i < rows; ++i) {
-      times.push_back(datetime_micros(stamp + static_cast<std::int64_t>(i)));
+      times.push_back(format_sql_datetime_us(stamp + static_cast<std::int64_t>(i)));
     }
     params.clear();
     for (std::size_t i = 0; i < rows; ++i) {

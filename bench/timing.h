@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <string>
 
 namespace statesink::bench {
 
@@ -16,9 +15,6 @@ double seconds_since(Clock::time_point start);
 
 // Microseconds since the epoch, the clock the ingester stamps received_at with.
 std::int64_t now_micros();
-
-// "2024-05-01 12:00:03.512345", UTC, as DATETIME(6) takes it.
-std::string datetime_micros(std::int64_t micros);
 
 // User + system CPU seconds of the benchmark process itself.
 double self_cpu_seconds();

@@ -90,8 +90,8 @@ ResultTable facts_between(db::Connection& connection, const std::vector<StateRef
   if (states.empty()) {
     return {fact_columns(), {}};
   }
-  const std::string from_text = format_sql_time(from);
-  const std::string to_text = format_sql_time(to);
+  const std::string from_text = format_sql_datetime(from);
+  const std::string to_text = format_sql_datetime(to);
   std::vector<db::Param> params = state_ids(states);
   params.emplace_back(std::string_view(from_text));
   params.emplace_back(std::string_view(to_text));

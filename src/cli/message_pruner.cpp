@@ -21,7 +21,7 @@ bool has_table(db::Connection& connection, std::string_view table) {
 }  // namespace
 
 PrunableMessages count_prunable(db::Connection& connection, UtcTime cutoff) {
-  const std::string cutoff_text = format_sql_time(cutoff);
+  const std::string cutoff_text = format_sql_datetime(cutoff);
   const db::Param params[] = {std::string_view(cutoff_text)};
   const std::vector<db::Row> rows = connection.query(
       "SELECT COUNT(*), MIN(received_at) FROM messages WHERE received_at < ?", params);
@@ -32,7 +32,7 @@ PruneProgress prune_messages(db::Connection& connection, UtcTime cutoff, std::ui
                              const std::function<void(const PruneProgress&)>& progress) {
   const auto start = std::chrono::steady_clock::now();
   const bool with_rejections = has_table(connection, "message_rejections");
-  const std::string cutoff_text = format_sql_time(cutoff);
+  const std::string cutoff_text = format_sql_datetime(cutoff);
   const std::string limit = " ORDER BY received_at, id LIMIT " + std::to_string(batch);
   // Every chunk continues after the last row of the one before, in the order
   // of the received_at index, rather than from its start: a fresh scan would
@@ -64,7 +64,10 @@ PruneProgress prune_messages(db::Connection& connection, UtcTime cutoff, std::ui
     // deleting by primary key locks exactly these rows and no gaps.
     std::string ids;
     for (const auto& row : rows) {
-      ids += (ids.empty() ? "" : ",") + row.at(0).value_or("0");
+      if (!ids.empty()) {
+        ids += ',';
+      }
+      ids += row.at(0).value_or("0");
     }
     db::Transaction transaction(connection);
     if (with_rejections) {

@@ -54,7 +54,7 @@ void report_oldest(Context& context, db::Connection& connection) {
 
 void run_prune(Context& context, const PruneOptions& options) {
   const UtcTime cutoff = cutoff_for(options.older_than, utc_now());
-  const std::string before = format_sql_time(cutoff) + " UTC";
+  const std::string before = format_sql_datetime(cutoff) + " UTC";
   db::Connection connection =
       db::Connection::open(config::resolve_db_url(options.db, context.sources()));
 

@@ -92,14 +92,14 @@ void run_history(Context& context, const QueryOptions& options) {
   const UtcTime from = parse_time_arg(options.from, "--from", now);
   const UtcTime to = parse_time_arg(options.to, "--to", now);
   if (from > to) {
-    throw UsageError("--from (" + format_sql_time(from) + ") is after --to (" +
-                     format_sql_time(to) + ")");
+    throw UsageError("--from (" + format_sql_datetime(from) + ") is after --to (" +
+                     format_sql_datetime(to) + ")");
   }
   Target target = open_target(context, options);
   print(context, facts_between(target.connection, target.states, from, to), format,
         "no facts for " + target.entity.qualified() +
             (options.attribute ? " " + *options.attribute : "") + " between " +
-            format_sql_time(from) + " and " + format_sql_time(to) + " UTC");
+            format_sql_datetime(from) + " and " + format_sql_datetime(to) + " UTC");
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "cli/time_arg.h"
 
-#include <cstdio>
 #include <optional>
 
 #include "util/error.h"
@@ -176,20 +175,6 @@ UtcTime parse_time_arg(std::string_view text, std::string_view option, UtcTime n
                      "' reaches back too far (at most 300 years)");
   }
   return now - ago;
-}
-
-std::string format_sql_time(UtcTime time) {
-  const sys_days day = floor<days>(time);
-  const year_month_day date{day};
-  const hh_mm_ss clock{time - day};
-  char text[40];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%06lld",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<int>(clock.hours().count()),
-                static_cast<int>(clock.minutes().count()),
-                static_cast<int>(clock.seconds().count()),
-                static_cast<long long>(clock.subseconds().count()));
-  return text;
 }
 
 UtcTime utc_now() { return floor<microseconds>(system_clock::now()); }

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/sql_time.h"
+
 namespace statesink::cli {
 
 // A point in time with the precision of the DATETIME(6) columns.
@@ -19,9 +21,6 @@ inline constexpr std::string_view kTimeForms =
 //   now, -DURATION or now-DURATION (DURATION as parse_duration reads it)
 // Throws UsageError naming `option` and the accepted forms.
 UtcTime parse_time_arg(std::string_view text, std::string_view option, UtcTime now);
-
-// "2024-05-01 12:00:00.000000": how DATETIME(6) values are written in SQL.
-std::string format_sql_time(UtcTime time);
 
 // The current time, truncated to microseconds.
 UtcTime utc_now();

@@ -21,7 +21,7 @@ UtcTime at(const char* sql_time) {
 const UtcTime kNow = at("2024-05-01 12:00:00.500000");
 
 std::string parsed(const char* text) {
-  return format_sql_time(parse_time_arg(text, "--from", kNow));
+  return format_sql_datetime(parse_time_arg(text, "--from", kNow));
 }
 
 TEST(TimeArg, IsoWithZoneIsConvertedToUtc) {
@@ -92,9 +92,9 @@ TEST(TimeArg, MalformedIsAUsageErrorListingTheForms) {
 }
 
 TEST(TimeArg, FormatsForSql) {
-  EXPECT_EQ(format_sql_time(at("0999-12-31 23:59:59.999999") + microseconds{1}),
+  EXPECT_EQ(format_sql_datetime(at("0999-12-31 23:59:59.999999") + microseconds{1}),
             "1000-01-01 00:00:00.000000");
-  EXPECT_EQ(format_sql_time(at("9999-12-31 23:59:59.999999")), "9999-12-31 23:59:59.999999");
+  EXPECT_EQ(format_sql_datetime(at("9999-12-31 23:59:59.999999")), "9999-12-31 23:59:59.999999");
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #include "ingest/batch_inserter.h"
 
 #include <chrono>
-#include <cstdio>
 #include <vector>
+
+#include "util/sql_time.h"
 
 namespace statesink::ingest {
 namespace {
@@ -20,21 +21,6 @@ std::string insert_sql(std::size_t rows) {
 }
 
 }  // namespace
-
-std::string format_utc_micros(std::int64_t micros) {
-  using namespace std::chrono;
-  const sys_time<microseconds> t{microseconds(micros)};
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss time{t - day};
-  char text[40];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u %02d:%02d:%02d.%06lld",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
-                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
-                static_cast<long long>(time.subseconds().count()));
-  return text;
-}
 
 BatchInserter::BatchInserter(db::Connection& connection, std::string spool_id, std::size_t max_rows)
     : connection_(connection),
@@ -78,7 +64,7 @@ void BatchInserter::insert(std::span<const spool::Record> records) {
   std::vector<std::string> times;
   times.reserve(records.size());
   for (const auto& r : records) {
-    times.push_back(format_utc_micros(r.received_at_us));
+    times.push_back(format_sql_datetime_us(r.received_at_us));
   }
   std::vector<db::Param> params;
   db::Transaction transaction(connection_);

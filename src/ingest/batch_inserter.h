@@ -37,7 +37,4 @@ class BatchInserter {
   std::optional<db::Statement> progress_;
 };
 
-// "2026-11-23 07:45:34.123456" for microseconds since 1970, UTC.
-std::string format_utc_micros(std::int64_t micros);
-
 }  // namespace statesink::ingest

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "ingest/batch_inserter.h"
+#include "util/sql_time.h"
 
 namespace statesink::ingest {
 
@@ -27,7 +27,7 @@ DeadLetterFile::DeadLetterFile(std::filesystem::path path) : path_(std::move(pat
 
 void DeadLetterFile::write(const spool::Record& record, std::string_view reason) {
   nlohmann::json line = {
-      {"received_at", format_utc_micros(record.received_at_us)},
+      {"received_at", format_sql_datetime_us(record.received_at_us)},
       {"topic", record.topic},
       {"qos", record.qos},
       {"retained", record.retain},
