@@ -100,6 +100,18 @@ void Receiver::on_message(const mqtt::Received& m) {
   ++metrics_.received;
 }
 
+void Receiver::disconnect_cleanly() {
+  client_->disconnect();
+  // Let the DISCONNECT go out.
+  for (int i = 0; i < 20 && connected_; ++i) {
+    try {
+      client_->loop(std::chrono::milliseconds(50));
+    } catch (const mqtt::MqttError&) {
+      break;
+    }
+  }
+}
+
 void Receiver::wait(std::chrono::milliseconds delay, std::stop_token stop) {
   const auto until = std::chrono::steady_clock::now() + delay;
   while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
@@ -166,29 +178,14 @@ void Receiver::run(std::stop_token stop) {
                 " MiB not yet in the database): disconnecting from the broker, which keeps "
                 "queueing for this session; reading resumes when the database catches up");
       metrics_.spool_full = true;
-      client_->disconnect();
-      // Let the DISCONNECT go out.
-      for (int i = 0; i < 20 && connected_; ++i) {
-        try {
-          client_->loop(std::chrono::milliseconds(50));
-        } catch (const mqtt::MqttError&) {
-          break;
-        }
-      }
+      disconnect_cleanly();
       on_disconnected(0);
       paused = true;
     }
   }
 
   if (connected_) {
-    client_->disconnect();
-    for (int i = 0; i < 20 && connected_; ++i) {
-      try {
-        client_->loop(std::chrono::milliseconds(50));
-      } catch (const mqtt::MqttError&) {
-        break;
-      }
-    }
+    disconnect_cleanly();
   }
   metrics_.broker_connected = false;
   client_.reset();

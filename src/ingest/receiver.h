@@ -43,6 +43,8 @@ class Receiver {
   void on_disconnected(int reason);
   void on_message(const mqtt::Received& message);
   void wait(std::chrono::milliseconds delay, std::stop_token stop);
+  // Sends DISCONNECT and gives it up to a second to go out.
+  void disconnect_cleanly();
 
   ReceiverOptions options_;
   spool::Spool& spool_;
