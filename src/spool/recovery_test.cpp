@@ -15,12 +15,11 @@ namespace statesink::spool {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::kSampleSize;
 using testing::sample;
 using testing::segment_names;
 using testing::TempDir;
 namespace fs = std::filesystem;
-
-constexpr std::uint64_t kSampleSize = kRecordHeaderSize + kRecordFixedBodySize + 29 + 16;
 
 SpoolOptions options_in(const fs::path& dir) {
   SpoolOptions options;

@@ -16,12 +16,10 @@ namespace statesink::spool {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::kSampleSize;
 using testing::sample;
 using testing::segment_names;
 using testing::TempDir;
-
-// sample(n) with the default payload takes this many bytes on disk.
-constexpr std::uint64_t kSampleSize = kRecordHeaderSize + kRecordFixedBodySize + 29 + 16;
 
 SpoolOptions options_in(const TempDir& dir) {
   SpoolOptions options;

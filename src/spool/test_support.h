@@ -57,6 +57,10 @@ inline Record sample(std::uint64_t n, std::size_t payload_size = 16) {
   return record;
 }
 
+// Bytes sample(n) takes on disk with the default payload: its topic always
+// has 29 characters.
+inline constexpr std::uint64_t kSampleSize = kRecordHeaderSize + kRecordFixedBodySize + 29 + 16;
+
 // Names of the segment files in `dir`, sorted.
 inline std::vector<std::string> segment_names(const std::filesystem::path& dir) {
   std::vector<std::string> names;
