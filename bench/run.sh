@@ -17,6 +17,8 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/devservers.sh
+. "$repo/scripts/lib/devservers.sh"
 json=$repo/bench/results.json
 keep=""
 pass=()
@@ -57,16 +59,7 @@ trap 'exit 130' INT TERM
 
 "$build/devservers" --dir "$work/servers" >"$work/devservers.log" 2>&1 &
 servers_pid=$!
-for _ in $(seq 1 600); do
-  [ -s "$work/servers/servers.env" ] && break
-  if ! kill -0 "$servers_pid" 2>/dev/null; then
-    echo "bench: the private servers did not start:" >&2
-    cat "$work/devservers.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-[ -s "$work/servers/servers.env" ] || { echo "bench: the servers did not start within 60 s" >&2; exit 1; }
+wait_for_devservers "$servers_pid" "$work/servers/servers.env" "$work/devservers.log" bench 60
 db=$(sed -n 's/^STATESINK_DB=//p' "$work/servers/servers.env")
 mqtt=$(sed -n 's/^STATESINK_MQTT=//p' "$work/servers/servers.env")
 

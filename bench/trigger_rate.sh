@@ -33,6 +33,8 @@ EOF
 }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/devservers.sh
+. "$repo/scripts/lib/devservers.sh"
 build=build
 db_url=""
 entities=2000
@@ -86,16 +88,7 @@ if [ -z "$db_url" ]; then
   fi
   "$devservers" --dir "$work/servers" >"$work/devservers.log" 2>&1 &
   servers_pid=$!
-  for _ in $(seq 1 600); do
-    [ -f "$work/servers/servers.env" ] && break
-    if ! kill -0 "$servers_pid" 2>/dev/null; then
-      echo "trigger_rate: devservers failed:" >&2
-      cat "$work/devservers.log" >&2
-      exit 1
-    fi
-    sleep 0.2
-  done
-  [ -f "$work/servers/servers.env" ] || { echo "trigger_rate: servers did not start" >&2; exit 1; }
+  wait_for_devservers "$servers_pid" "$work/servers/servers.env" "$work/devservers.log" trigger_rate 120
   db_url=$(sed -n 's/^STATESINK_DB=//p' "$work/servers/servers.env")
 fi
 

@@ -6,6 +6,8 @@
 # shows what was stored. Ctrl-C stops everything this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/devservers.sh
+. scripts/lib/devservers.sh
 
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -38,15 +40,7 @@ if [ -z "$real_db" ] || [ -z "$real_mqtt" ]; then
   setsid build/devservers --dir "$state_dir/servers" --env-file "$state_dir/servers.env" \
     >"$state_dir/devservers.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 600); do
-    [ -s "$state_dir/servers.env" ] && break
-    if ! kill -0 "${pids[0]}" 2>/dev/null; then
-      echo "run: the private servers did not start; see $state_dir/devservers.log" >&2
-      cat "$state_dir/devservers.log" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
+  wait_for_devservers "${pids[0]}" "$state_dir/servers.env" "$state_dir/devservers.log" run 60
   set -a
   # shellcheck disable=SC1090,SC1091
   . "$state_dir/servers.env"
