@@ -142,7 +142,8 @@ std::string resolve_client_id(const std::optional<std::string>& flag,
   std::array<char, 256> host{};
   std::string fallback = "statesink";
   if (gethostname(host.data(), host.size() - 1) == 0 && host[0] != '\0') {
-    fallback += "-" + std::string(host.data());
+    fallback += '-';
+    fallback += host.data();
   }
   std::string id = sources.resolve(flag, "STATESINK_CLIENT_ID", fallback);
   if (id.empty()) {

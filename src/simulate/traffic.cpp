@@ -71,7 +71,8 @@ void Traffic::add_installation(unsigned installation) {
     entity.object_id = created.object_id;
     const unsigned use = ++uses[entity.entity_id()];
     if (use > 1) {
-      entity.object_id += "_" + std::to_string(use);
+      entity.object_id += '_';
+      entity.object_id += std::to_string(use);
     }
 
     // History from before the simulation: last changed up to an hour ago,

@@ -55,8 +55,9 @@ TEST_F(IngestTest, SigtermUnderLoadExitsPromptlyAndKeepsEverything) {
 
 TEST_F(IngestTest, TwoIngestersInAShareGroupSplitTheStream) {
   constexpr std::uint64_t kTotal = 6000;
-  Ingester a = start_ingester("a", {"--share-group", "g" + std::to_string(::getpid())});
-  Ingester b = start_ingester("b", {"--share-group", "g" + std::to_string(::getpid())});
+  const std::string group = std::string("g").append(std::to_string(::getpid()));
+  Ingester a = start_ingester("a", {"--share-group", group});
+  Ingester b = start_ingester("b", {"--share-group", group});
   EXPECT_THAT(read_text(a.log), HasSubstr("subscribing to $share/g"));
   Stream stream(prefix(), 0, kTotal, name_ + "-pub");
   ASSERT_TRUE(stream.finish());
