@@ -1,6 +1,7 @@
 #include "cli/ingest_command.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 
 #include "ingest/service.h"
@@ -52,6 +53,26 @@ std::size_t parse_count(const std::string& text, const char* setting) {
   return static_cast<std::size_t>(value);
 }
 
+// A TLS file that cannot be read would fail only when the receiver thread
+// connects; say so before anything starts.
+void check_tls_files(const config::MqttUrl& url) {
+  for (const char* key : {"ca", "cert", "key"}) {
+    const auto it = url.options.find(key);
+    if (it == url.options.end()) {
+      continue;
+    }
+    std::ifstream file(it->second);
+    if (!file) {
+      throw UsageError(std::string("--mqtt: the ") + key + " file '" + it->second +
+                       "' of the mqtts:// URL cannot be read; fix the path or its permissions");
+    }
+  }
+  if (url.tls && url.options.count("cert") != 0 && url.options.count("ca") == 0) {
+    throw UsageError("--mqtt: a client certificate needs the CA file too: add ca=FILE to the "
+                     "mqtts:// URL");
+  }
+}
+
 ingest::ServiceOptions resolve(const IngestFlags& f, const config::SettingSources& s) {
   ingest::ServiceOptions o;
   auto& client = o.receiver.client;
@@ -83,7 +104,19 @@ ingest::ServiceOptions resolve(const IngestFlags& f, const config::SettingSource
     }
   }
 
-  o.committer.db = config::resolve_db_url(f.db, s);
+  o.db = config::resolve_db_url(f.db, s);
+  for (const auto& pattern : o.receiver.exclude) {
+    if (pattern.empty()) {
+      throw UsageError(
+          "--exclude / STATESINK_EXCLUDE: an empty pattern would match nothing useful; remove "
+          "the extra comma or give a topic filter such as homeassistant/sensor/+/rssi");
+    }
+  }
+  check_tls_files(client.url);
+  if (client.protocol == mqtt::Protocol::v5) {
+    // Bounds what the broker may have unacknowledged towards us.
+    client.receive_maximum = 1000;
+  }
   o.committer.batch_size =
       parse_count(s.resolve(f.batch_size, "STATESINK_BATCH_SIZE", "1000"), "--batch-size");
   o.committer.batch_delay =

@@ -51,6 +51,20 @@ constexpr std::array<unsigned, 12> kOperatorErrors = {
     1290,  // ER_OPTION_PREVENTS_STATEMENT: --read-only
 };
 
+// The data of the statement, not the server, is at fault.
+constexpr std::array<unsigned, 10> kContentErrors = {
+    1048,  // ER_BAD_NULL_ERROR
+    1153,  // ER_NET_PACKET_TOO_LARGE: one message larger than max_allowed_packet
+    1264,  // ER_WARN_DATA_OUT_OF_RANGE
+    1292,  // ER_TRUNCATED_WRONG_VALUE: e.g. a reception time out of DATETIME's range
+    1366,  // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: bytes not valid in the column's character set
+    1367,  // ER_ILLEGAL_VALUE_FOR_TYPE
+    1406,  // ER_DATA_TOO_LONG
+    3819,  // ER_CHECK_CONSTRAINT_VIOLATED (MySQL)
+    4025,  // ER_CONSTRAINT_FAILED (MariaDB)
+    1301,  // ER_WARN_ALLOWED_PACKET_OVERFLOWED: a value grew past max_allowed_packet
+};
+
 template <std::size_t N>
 bool contains(const std::array<unsigned, N>& codes, unsigned code) {
   return std::find(codes.begin(), codes.end(), code) != codes.end();
@@ -65,6 +79,10 @@ bool DbError::retryable() const { return is_retryable_error(code_); }
 bool DbError::connection_lost() const { return is_connection_error(code_); }
 
 bool DbError::needs_operator() const { return is_operator_error(code_); }
+
+bool DbError::about_content() const { return is_content_error(code_); }
+
+bool is_content_error(unsigned code) { return contains(kContentErrors, code); }
 
 bool is_connection_error(unsigned code) { return contains(kConnectionErrors, code); }
 

@@ -24,6 +24,12 @@ class DbError : public std::runtime_error {
   // its set-up (privileges, schema, disk, read-only mode), whatever the data:
   // worth retrying while waiting for that, never a reason to give up on data.
   bool needs_operator() const;
+  // The server refused the data of the statement itself (a value too long,
+  // not valid in its column's character set, out of range): sending the same
+  // rows again fails again, whatever the server's state. The only errors
+  // for which an ingester may set a message aside; every other one, unknown
+  // codes included, is an outage to wait out.
+  bool about_content() const;
 
  private:
   unsigned code_;
@@ -33,6 +39,7 @@ class DbError : public std::runtime_error {
 bool is_retryable_error(unsigned code);
 bool is_connection_error(unsigned code);
 bool is_operator_error(unsigned code);
+bool is_content_error(unsigned code);
 
 // What to do about an error, in a few words ("" when there is nothing
 // specific to say), for the end of a one-line message.

@@ -55,3 +55,21 @@ TEST(DbError, KeepsCodeStateAndMessage) {
 
 }  // namespace
 }  // namespace statesink::db
+
+namespace statesink::db {
+namespace {
+
+TEST(DbError, OnlyErrorsAboutTheDataConcernContent) {
+  for (unsigned code : {1406U, 1366U, 1292U, 1153U}) {
+    EXPECT_TRUE(DbError("x", code, "HY000").about_content()) << code;
+  }
+  // Server state, however permanent it looks, never condemns a message:
+  // Galera without quorum, a node not ready, disk full, a statement timeout,
+  // and codes nobody listed.
+  for (unsigned code : {1180U, 1047U, 1021U, 1030U, 1969U, 3024U, 1064U, 9999U, 2013U, 1213U}) {
+    EXPECT_FALSE(DbError("x", code, "HY000").about_content()) << code;
+  }
+}
+
+}  // namespace
+}  // namespace statesink::db

@@ -1,17 +1,22 @@
 #include "ingest/committer.h"
 
-#include <thread>
-
 #include "db/error.h"
 #include "util/log.h"
+#include "util/sql_time.h"
+#include "util/wait.h"
 
 namespace statesink::ingest {
 namespace {
 
-// Room for the statement text and the other columns of one row.
-constexpr std::uint64_t kRowOverhead = 4096;
+// Room for the statement text, the packet header and the other columns: a
+// multi-row INSERT costs at most this much beyond its topics and payloads
+// per row, and once per statement.
+constexpr std::uint64_t kRowOverhead = 128;
+constexpr std::uint64_t kStatementOverhead = 16 * 1024;
 
-std::uint64_t record_bytes(const spool::Record& r) { return r.topic.size() + r.payload.size(); }
+std::uint64_t row_bytes(const spool::Record& r) {
+  return r.topic.size() + r.payload.size() + kRowOverhead;
+}
 
 std::string with_advice(const db::DbError& e) {
   const std::string hint = db::advice(e);
@@ -20,82 +25,86 @@ std::string with_advice(const db::DbError& e) {
 
 }  // namespace
 
-Committer::Committer(CommitterOptions options, spool::Spool& spool, Metrics& metrics)
+Committer::Committer(CommitterOptions options, StoreFactory connect, spool::Spool& spool,
+                     Metrics& metrics)
     : options_(std::move(options)),
+      connect_(std::move(connect)),
       spool_(spool),
       metrics_(metrics),
       dead_letters_(spool.options().directory / "dead-letter.jsonl"),
-      outage_("database " + options_.db.redacted()),
+      mark_(spool.options().directory / "handed-over"),
+      outage_("database " + options_.db_name),
       backoff_(std::chrono::milliseconds(200), std::chrono::seconds(15)) {}
 
-void Committer::disconnect() {
-  inserter_.reset();
-  connection_.reset();
-  metrics_.db_connected = false;
-}
-
 bool Committer::ensure_connected(const std::atomic<bool>& abandon) {
-  while (!connection_) {
+  while (!store_) {
     if (abandon) {
       return false;
     }
     try {
-      db::ConnectOptions options;
-      options.connect_timeout = std::chrono::seconds(5);
-      // A server that stops answering mid-batch is noticed, then retried.
-      options.read_timeout = std::chrono::seconds(60);
-      connection_ = db::Connection::open(options_.db, options);
-      auto packet = connection_->query_value("SELECT @@max_allowed_packet");
-      const std::uint64_t max_packet = packet ? std::stoull(*packet) : (16ULL << 20);
-      max_message_bytes_ =
-          max_packet > 2 * kRowOverhead ? max_packet - kRowOverhead : max_packet / 2;
-      inserter_.emplace(*connection_, options_.spool_id, options_.batch_size);
+      store_ = connect_();
+      position_ = store_->committed_seq();
       metrics_.db_connected = true;
+      check_behind();
     } catch (const db::DbError& e) {
-      disconnect();
-      ++metrics_.db_errors;
-      outage_.failed(with_advice(e));
-      pause(backoff_.next(), abandon);
+      store_.reset();
+      metrics_.db_connected = false;
+      if (e.code() == 1146) {  // no such table
+        throw std::runtime_error(
+            "the database has no ingest_progress table: run `statesink migrate up` first");
+      }
+      failed(e, abandon);
     }
   }
   return true;
 }
 
-void Committer::pause(std::chrono::milliseconds delay, const std::atomic<bool>& abandon) {
-  const auto until = std::chrono::steady_clock::now() + delay;
-  while (!abandon && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-        std::chrono::milliseconds(50), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           until - std::chrono::steady_clock::now()) +
-                                           std::chrono::milliseconds(1)));
+void Committer::check_behind() {
+  const HandoverMark::Mark mark = mark_.read();
+  if (position_ >= mark.seq) {
+    metrics_.db_behind_messages = 0;
+    return;
   }
+  const std::uint64_t missing = mark.seq - position_;
+  metrics_.db_behind_messages = missing;
+  if (behind_reported_ == mark.seq) {
+    return;
+  }
+  behind_reported_ = mark.seq;
+  log::error("database " + options_.db_name + " holds this spool's messages only up to number " +
+             std::to_string(position_) + ", but up to " + std::to_string(mark.seq) +
+             " had been committed there: up to " + std::to_string(missing) +
+             " message(s), the last received at " +
+             format_sql_datetime_us(mark.received_at_us) +
+             " UTC, are missing from it and were already deleted from the spool. Was the "
+             "database restored from a backup, or did it fail over to a replica that lagged? "
+             "Copy those messages from the old server if it still has them; ingestion goes on "
+             "from number " +
+             std::to_string(position_ + 1) + " with what the spool still holds");
 }
 
 bool Committer::connect_and_position(const std::stop_token& stop, std::uint64_t& committed) {
   std::atomic<bool> abandon{false};
   std::stop_callback on_stop(stop, [&] { abandon = true; });
-  while (ensure_connected(abandon)) {
-    try {
-      committed = inserter_->committed_seq();
-      outage_.recovered();
-      backoff_.reset();
-      return true;
-    } catch (const db::DbError& e) {
-      ++metrics_.db_errors;
-      if (e.code() == 1146) {  // no such table
-        throw std::runtime_error(
-            "the database has no ingest_progress table: run `statesink migrate up` first");
-      }
-      disconnect();
-      outage_.failed(with_advice(e));
-      pause(backoff_.next(), abandon);
-    }
+  if (!ensure_connected(abandon)) {
+    return false;
   }
-  return false;
+  outage_.recovered();
+  metrics_.db_outage = false;
+  backoff_.reset();
+  committed = position_;
+  return true;
+}
+
+std::uint64_t Committer::statement_budget() const {
+  const std::uint64_t packet = store_->max_packet();
+  return packet > 2 * kStatementOverhead ? packet - kStatementOverhead : packet / 2;
 }
 
 std::vector<spool::Record> Committer::next_batch(const std::stop_token& drain) {
-  const std::uint64_t max_bytes = std::max<std::uint64_t>(max_message_bytes_ / 2, 1 << 20);
+  // Bytes do not bound the batch here: commit_batch splits it by the
+  // server's packet size. This only keeps memory in proportion.
+  const std::uint64_t max_bytes = 16ULL << 20;
   auto batch = spool_.read_batch(
       options_.batch_size, max_bytes,
       drain.stop_requested() ? std::chrono::milliseconds(50) : std::chrono::milliseconds(500));
@@ -106,7 +115,7 @@ std::vector<spool::Record> Committer::next_batch(const std::stop_token& drain) {
   const auto deadline = std::chrono::steady_clock::now() + options_.batch_delay;
   std::uint64_t bytes = 0;
   for (const auto& r : batch) {
-    bytes += record_bytes(r);
+    bytes += row_bytes(r);
   }
   while (batch.size() < options_.batch_size && bytes < max_bytes && !drain.stop_requested()) {
     const auto now = std::chrono::steady_clock::now();
@@ -117,22 +126,29 @@ std::vector<spool::Record> Committer::next_batch(const std::stop_token& drain) {
         spool_.read_batch(options_.batch_size - batch.size(), max_bytes - bytes,
                           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
     for (auto& r : more) {
-      bytes += record_bytes(r);
+      bytes += row_bytes(r);
       batch.push_back(std::move(r));
     }
   }
   return batch;
 }
 
-void Committer::committed(std::uint64_t seq, std::size_t rows,
-                          std::chrono::steady_clock::time_point start) {
-  spool_.commit(seq);
+void Committer::handed_over(const spool::Record& last, std::size_t rows,
+                            std::chrono::steady_clock::time_point start) {
+  position_ = last.seq;
+  spool_.commit(last.seq);
+  mark_.write({last.seq, last.received_at_us});
+  outage_.recovered();
+  metrics_.db_outage = false;
+  backoff_.reset();
   const auto now = std::chrono::steady_clock::now();
   metrics_.inserted += rows;
-  ++metrics_.batches;
-  metrics_.last_batch_size = rows;
-  metrics_.last_batch_micros = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(now - start).count());
+  if (rows > 0) {
+    ++metrics_.batches;
+    metrics_.last_batch_size = rows;
+    metrics_.last_batch_micros = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - start).count());
+  }
   metrics_.last_commit_steady_us =
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   const auto backlog = spool_.backlog();
@@ -140,120 +156,97 @@ void Committer::committed(std::uint64_t seq, std::size_t rows,
   metrics_.backlog_bytes = backlog.bytes;
 }
 
-void Committer::dead_letter(const spool::Record& record, const std::string& reason) {
-  dead_letters_.write(record, reason);
-  ++metrics_.dead_lettered;
-  log::warn("message " + std::to_string(record.seq) + " on topic '" + record.topic + "' (" +
-            std::to_string(record.payload.size()) + " bytes) written to " +
-            dead_letters_.path().string() + " instead of the database: " + reason);
+void Committer::failed(const db::DbError& error, const std::atomic<bool>& abandon) {
+  ++metrics_.db_errors;
+  metrics_.db_outage = true;
+  outage_.failed(with_advice(error));
+  // After a deadlock or a certification conflict the session is fine and the
+  // transaction rolled back; after anything else its state is unknown, so a
+  // new connection reads the position afresh.
+  if (!error.retryable() || error.connection_lost()) {
+    store_.reset();
+    metrics_.db_connected = false;
+  }
+  wait_for(backoff_.next(), abandon);
 }
 
-// One transaction for the records. True when committed (or found committed
-// after a lost connection); false when the caller should retry after backoff.
-// A permanent error is rethrown.
-bool Committer::try_insert(std::span<const spool::Record> records) {
-  const auto start = std::chrono::steady_clock::now();
-  try {
-    inserter_->insert(records);
-    committed(records.back().seq, records.size(), start);
-    outage_.recovered();
-    backoff_.reset();
-    return true;
-  } catch (const db::DbError& e) {
-    // Missing privileges or tables are the operator's to fix, not a reason
-    // to set messages aside: wait for the fix like for any outage.
-    if (!e.retryable() && !e.connection_lost() && !e.needs_operator()) {
-      throw;
-    }
-    ++metrics_.db_errors;
-    outage_.failed(with_advice(e));
-    recheck_ = true;
-    if (e.connection_lost()) {
-      disconnect();
-    }
-    return false;
+void Committer::set_aside(const spool::Record& record, const std::string& reason) {
+  if (set_aside_seq_ != record.seq) {
+    dead_letters_.write(record, reason);
+    set_aside_seq_ = record.seq;
+    ++metrics_.dead_lettered;
+    log::warn("message " + std::to_string(record.seq) + " on topic '" + record.topic + "' (" +
+              std::to_string(record.payload.size()) + " bytes) written to " +
+              dead_letters_.path().string() + " instead of the database: " + reason +
+              "; `statesink dead-letter replay` puts it back once the cause is fixed");
+  }
+  if (store_->skip(position_, record.seq)) {
+    handed_over(record, 0, std::chrono::steady_clock::now());
+  } else {
+    position_ = store_->committed_seq();
   }
 }
 
-void Committer::insert_one_by_one(std::span<const spool::Record> records) {
-  for (const auto& r : records) {
-    while (true) {
-      try {
-        if (try_insert(std::span(&r, 1))) {
-          break;
-        }
-      } catch (const db::DbError& e) {
-        // This row alone is refused for good: keep it aside, then move past it.
-        dead_letter(r, std::string("refused by the database: ") + e.what());
-        inserter_->skip_to(r.seq);
-        spool_.commit(r.seq);
-        break;
-      }
-      return;  // connection lost: the caller reconnects and resumes
-    }
-  }
-}
-
-void Committer::commit_batch(std::vector<spool::Record>& batch, const std::atomic<bool>& abandon) {
-  std::size_t done = 0;  // records of `batch` known to be committed
+void Committer::commit_batch(const std::vector<spool::Record>& batch,
+                             const std::atomic<bool>& abandon) {
+  std::size_t done = 0;
+  // While looking for the message a batch was refused for: one row per transaction up to here.
+  std::uint64_t one_by_one_until = 0;
   while (done < batch.size()) {
     if (!ensure_connected(abandon)) {
       return;
     }
     try {
-      // After a failure, the last attempt may have committed after all.
-      const std::uint64_t in_db = recheck_ ? inserter_->committed_seq() : 0;
-      recheck_ = false;
-      const std::size_t before = done;
-      while (done < batch.size() && batch[done].seq <= in_db) {
-        ++done;
+      const std::size_t first = done;
+      while (done < batch.size() && batch[done].seq <= position_) {
+        ++done;  // committed by an attempt that looked failed
       }
-      if (done > before) {
-        committed(batch[done - 1].seq, done - before, std::chrono::steady_clock::now());
-        outage_.recovered();
+      if (done > first) {
+        handed_over(batch[done - 1], 0, std::chrono::steady_clock::now());
         continue;
       }
-      // Messages too large for one packet are dead-lettered in their place in the sequence.
-      std::size_t end = done;
-      while (end < batch.size() && record_bytes(batch[end]) <= max_message_bytes_) {
-        ++end;
+      const std::uint64_t budget = statement_budget();
+      const spool::Record& head = batch[done];
+      if (row_bytes(head) > budget) {
+        set_aside(head, "larger than the server's max_allowed_packet allows (" +
+                            std::to_string(head.topic.size() + head.payload.size()) +
+                            " bytes; limit about " + std::to_string(budget - kRowOverhead) +
+                            "); raise max_allowed_packet on the server to store such messages");
+        continue;
       }
-      if (end > done) {
-        std::span<const spool::Record> part(batch.data() + done, end - done);
-        bool ok = false;
-        try {
-          ok = try_insert(part);
-        } catch (const db::DbError& e) {
+      std::size_t end = done + 1;
+      std::uint64_t bytes = row_bytes(head);
+      if (head.seq > one_by_one_until) {
+        while (end < batch.size() && bytes + row_bytes(batch[end]) <= budget) {
+          bytes += row_bytes(batch[end]);
+          ++end;
+        }
+      }
+      const std::span<const spool::Record> part(batch.data() + done, end - done);
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        if (store_->insert(position_, part)) {
+          handed_over(part.back(), part.size(), start);
+          done = end;
+        } else {
+          position_ = store_->committed_seq();
+          log::info("a commit whose outcome was unknown had succeeded; database " +
+                    options_.db_name + " is at message " + std::to_string(position_));
+        }
+      } catch (const db::DbError& e) {
+        if (!e.about_content()) {
+          throw;
+        }
+        if (part.size() > 1) {
           log::warn(std::string("a batch was refused (") + e.what() +
                     "); inserting its messages one by one to find the cause");
-          insert_one_by_one(part);
-          recheck_ = true;
-          continue;  // re-read the position: it tells how far that got
+          one_by_one_until = part.back().seq;
+        } else {
+          set_aside(part.front(), std::string("refused by the database: ") + e.what());
         }
-        if (!ok) {
-          pause(backoff_.next(), abandon);
-          continue;
-        }
-        done = end;
-      }
-      if (done < batch.size()) {
-        const spool::Record& big = batch[done];
-        dead_letter(big, "larger than the server's max_allowed_packet allows (" +
-                             std::to_string(record_bytes(big)) + " bytes; limit about " +
-                             std::to_string(max_message_bytes_) +
-                             "); raise max_allowed_packet on the server to store such messages");
-        inserter_->skip_to(big.seq);
-        committed(big.seq, 0, std::chrono::steady_clock::now());
-        ++done;
       }
     } catch (const db::DbError& e) {
-      ++metrics_.db_errors;
-      outage_.failed(with_advice(e));
-      recheck_ = true;
-      if (e.connection_lost() || !e.retryable()) {
-        disconnect();
-      }
-      pause(backoff_.next(), abandon);
+      failed(e, abandon);
     }
   }
 }

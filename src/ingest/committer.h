@@ -3,37 +3,42 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <stop_token>
 #include <string>
 #include <vector>
 
-#include "config/url.h"
-#include "db/connection.h"
-#include "ingest/batch_inserter.h"
+#include "db/error.h"
 #include "ingest/dead_letter.h"
+#include "ingest/handover_mark.h"
 #include "ingest/metrics.h"
 #include "ingest/outage.h"
+#include "ingest/store.h"
 #include "spool/spool.h"
 #include "util/backoff.h"
 
 namespace statesink::ingest {
 
 struct CommitterOptions {
-  config::DbUrl db;
-  std::string spool_id;
+  std::string db_name;  // the database's redacted URL, for messages
   std::size_t batch_size = 1000;
   // A batch is sent when it is full or when its first message has waited this long.
   std::chrono::milliseconds batch_delay{100};
 };
 
-// The database side of ingestion: reads the spool in order and commits batches
-// into `messages` together with the spool position (see BatchInserter).
-// Database errors are retried with backoff; a message the database refuses
-// for good goes to the dead-letter file; nothing is ever skipped silently.
+// The database side of ingestion: reads the spool in order and commits
+// batches into `messages` together with the spool position (see Store).
+//
+// Each transaction moves the position only from the value this side last
+// saw, so when a COMMIT's outcome is unknown (the connection dropped during
+// it) the retry either lands or finds the first attempt landed; never both.
+// A message is set aside (dead-lettered) only when the server refuses its
+// data (DbError::about_content()); any other error, unknown ones included,
+// is an outage: logged once, retried with backoff, nothing skipped.
 class Committer {
  public:
-  Committer(CommitterOptions options, spool::Spool& spool, Metrics& metrics);
+  Committer(CommitterOptions options, StoreFactory connect, spool::Spool& spool,
+            Metrics& metrics);
 
   // Waits for the database and returns the last committed sequence number of
   // this spool; false when stop was requested first.
@@ -43,26 +48,30 @@ class Committer {
   // `abandon` is requested (what is left stays in the spool for next time).
   void run(const std::stop_token& drain, const std::atomic<bool>& abandon);
 
+  const DeadLetterFile& dead_letters() const { return dead_letters_; }
+
  private:
   bool ensure_connected(const std::atomic<bool>& abandon);
-  void disconnect();
+  void check_behind();
   std::vector<spool::Record> next_batch(const std::stop_token& drain);
-  // Splits off messages the server cannot take in one packet.
-  void commit_batch(std::vector<spool::Record>& batch, const std::atomic<bool>& abandon);
-  bool try_insert(std::span<const spool::Record> records);
-  void insert_one_by_one(std::span<const spool::Record> records);
-  void dead_letter(const spool::Record& record, const std::string& reason);
-  void committed(std::uint64_t seq, std::size_t rows, std::chrono::steady_clock::time_point start);
-  void pause(std::chrono::milliseconds delay, const std::atomic<bool>& abandon);
+  void commit_batch(const std::vector<spool::Record>& batch, const std::atomic<bool>& abandon);
+  // Largest sum of row sizes one statement may carry.
+  std::uint64_t statement_budget() const;
+  void set_aside(const spool::Record& record, const std::string& reason);
+  void failed(const db::DbError& error, const std::atomic<bool>& abandon);
+  void handed_over(const spool::Record& last, std::size_t rows,
+                   std::chrono::steady_clock::time_point start);
 
   CommitterOptions options_;
+  StoreFactory connect_;
   spool::Spool& spool_;
   Metrics& metrics_;
   DeadLetterFile dead_letters_;
-  std::optional<db::Connection> connection_;
-  std::optional<BatchInserter> inserter_;
-  std::uint64_t max_message_bytes_ = 0;
-  bool recheck_ = false;  // read the committed position back before the next insert
+  HandoverMark mark_;
+  std::unique_ptr<Store> store_;
+  std::uint64_t position_ = 0;  // committed in the database, as last seen
+  std::uint64_t set_aside_seq_ = 0;  // the last record written to the dead-letter file
+  std::uint64_t behind_reported_ = 0;
   Outage outage_;
   Backoff backoff_;
 };

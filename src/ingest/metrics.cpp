@@ -24,7 +24,8 @@ void metric(std::ostringstream& out, const char* name, const char* type, const c
 }  // namespace
 
 bool Metrics::healthy(std::chrono::steady_clock::time_point now, std::chrono::seconds stall) const {
-  if (!broker_connected || !db_connected) {
+  if (!broker_connected || !db_connected || client_id_clash || db_behind_messages > 0 ||
+      db_outage) {
     return false;
   }
   if (backlog_records == 0) {
@@ -33,6 +34,26 @@ bool Metrics::healthy(std::chrono::steady_clock::time_point now, std::chrono::se
   const std::int64_t last = last_commit_steady_us;
   return last != 0 && steady_micros(now) - last <=
                           std::chrono::duration_cast<std::chrono::microseconds>(stall).count();
+}
+
+std::string Metrics::unhealthy_reason(std::chrono::seconds stall) const {
+  if (client_id_clash) {
+    return "another client uses this client id and takes the session (set a unique --client-id)";
+  }
+  if (db_behind_messages > 0) {
+    return "the database lacks " + std::to_string(db_behind_messages.load()) +
+           " message(s) it had already committed (restored or failed over?); see the log";
+  }
+  if (!broker_connected) {
+    return spool_full ? "paused: the spool is full" : "not connected to the MQTT broker";
+  }
+  if (!db_connected) {
+    return "not connected to the database";
+  }
+  if (db_outage) {
+    return "the database refuses writes (retrying); see the log";
+  }
+  return "the backlog has not drained for " + std::to_string(stall.count()) + " s";
 }
 
 std::string Metrics::prometheus() const {
@@ -65,6 +86,14 @@ std::string Metrics::prometheus() const {
   metric(out, "statesink_spool_full", "gauge",
          "1 while the spool is at its size limit and reading from the broker is paused.",
          spool_full ? 1 : 0);
+  metric(out, "statesink_client_id_clash", "gauge",
+         "1 when another client with the same client id keeps taking the session.",
+         client_id_clash ? 1 : 0);
+  metric(out, "statesink_database_behind_messages", "gauge",
+         "Messages already committed that the database no longer holds (restore or failover).",
+         u(db_behind_messages));
+  metric(out, "statesink_database_outage", "gauge",
+         "1 while database writes fail and are being retried.", db_outage ? 1 : 0);
   metric(out, "statesink_broker_connected", "gauge", "1 while connected to the MQTT broker.",
          broker_connected ? 1 : 0);
   metric(out, "statesink_database_connected", "gauge", "1 while connected to the database.",

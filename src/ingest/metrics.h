@@ -25,12 +25,21 @@ struct Metrics {
   std::atomic<bool> broker_connected{false};
   std::atomic<bool> db_connected{false};
   std::atomic<bool> spool_full{false};
+  // The broker keeps handing our session to another client with the same id.
+  std::atomic<bool> client_id_clash{false};
+  // The database holds less of this spool than was already handed over to it
+  // (a restore, a failover to a lagging replica): how many messages may be missing.
+  std::atomic<std::uint64_t> db_behind_messages{0};
+  // The database is failing (any error, retried) right now.
+  std::atomic<bool> db_outage{false};
   // Steady-clock microseconds of the last commit (0: none yet).
   std::atomic<std::int64_t> last_commit_steady_us{0};
 
   // Up while both connections stand and the backlog drains: empty, or a
   // commit within `stall`.
   bool healthy(std::chrono::steady_clock::time_point now, std::chrono::seconds stall) const;
+  // Why healthy() is false, in words for /healthz.
+  std::string unhealthy_reason(std::chrono::seconds stall) const;
   // Prometheus text exposition format 0.0.4.
   std::string prometheus() const;
 };

@@ -11,16 +11,6 @@ namespace {
 
 constexpr std::chrono::seconds kStall{60};
 
-std::string unhealthy_reason(const Metrics& m) {
-  if (!m.broker_connected) {
-    return m.spool_full ? "paused: the spool is full" : "not connected to the MQTT broker";
-  }
-  if (!m.db_connected) {
-    return "not connected to the database";
-  }
-  return "the backlog has not drained for " + std::to_string(kStall.count()) + " s";
-}
-
 }  // namespace
 
 MetricsServer::MetricsServer(const std::string& address, const Metrics& metrics)
@@ -45,7 +35,7 @@ MetricsServer::MetricsServer(const std::string& address, const Metrics& metrics)
       res.set_content("ok\n", "text/plain");
     } else {
       res.status = 503;
-      res.set_content(unhealthy_reason(metrics) + "\n", "text/plain");
+      res.set_content(metrics.unhealthy_reason(kStall) + "\n", "text/plain");
     }
   });
   port_ =

@@ -1,24 +1,54 @@
 #include "ingest/receiver.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "spool/content_hash.h"
 #include "util/backoff.h"
 #include "util/log.h"
+#include "util/wait.h"
 
 namespace statesink::ingest {
+namespace {
+
+// Broker-side closes of an established connection within this window that
+// make us say the client id is probably in use elsewhere (MQTT 3.1.1 gives no
+// reason; MQTT 5 says so directly).
+constexpr std::size_t kTakeoverCloses = 3;
+constexpr std::chrono::seconds kTakeoverWindow{60};
+
+std::string joined(const std::vector<std::string>& filters) {
+  std::string text;
+  for (const auto& f : filters) {
+    text += (text.empty() ? "" : "\n") + f;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string probe_filter(const std::string& client_id) {
+  return "statesink-probe/" + client_id;
+}
 
 Receiver::Receiver(ReceiverOptions options, spool::Spool& spool, Metrics& metrics)
     : options_(std::move(options)),
       spool_(spool),
       metrics_(metrics),
       exclude_(options_.exclude),
-      recent_(spool.options().recent_keys),
+      packet_ids_(spool.options().directory / "packet-ids"),
+      redelivery_(packet_ids_),
+      subscribed_file_(spool.options().directory / "subscriptions"),
       outage_("MQTT broker " + options_.client.url.redacted()) {
   options_.client.clean_session = false;
-  for (const auto& key : spool.recent_keys()) {
-    recent_.add(key);
+  if (packet_ids_.reset_reason() != nullptr) {
+    log::warn("packet id file " + packet_ids_.path().string() + " was reset (" +
+              packet_ids_.reset_reason() +
+              "): messages the broker sends again from before this start may be stored twice");
   }
+  redelivery_.reconcile(spool.recent_records());
 }
 
 std::vector<std::string> Receiver::subscriptions() const {
@@ -30,12 +60,26 @@ std::vector<std::string> Receiver::subscriptions() const {
   return filters;
 }
 
+bool Receiver::subscriptions_kept() const {
+  std::ifstream in(subscribed_file_);
+  if (!in) {
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str() == joined(subscriptions());
+}
+
 void Receiver::on_connected(bool session_present) {
   connecting_ = false;
   connected_ = true;
-  resending_ = session_present;
   metrics_.broker_connected = true;
   outage_.recovered();
+  redelivery_.session_started(session_present);
+  // A kept session keeps its subscriptions. Subscribing again would make the
+  // broker send every retained message again (MQTT 3.1.1 has no way to say
+  // otherwise), and those would be stored again.
+  const bool subscribe = !session_present || !subscriptions_kept();
   if (!ever_connected_) {
     ever_connected_ = true;
     std::string filters;
@@ -44,49 +88,94 @@ void Receiver::on_connected(bool session_present) {
     }
     log::info("connected to " + options_.client.url.redacted() + " as " +
               options_.client.client_id +
-              (session_present ? " (session resumed)" : " (new session)") + "; subscribing to " +
-              filters);
+              (session_present ? " (session resumed)" : " (new session)") +
+              (subscribe ? "; subscribing to " : "; subscribed to ") + filters);
   }
-  // Subscribing again is harmless when the session kept the subscriptions,
-  // and needed when the session is new or the filters changed.
-  client_->subscribe(subscriptions(), 1);
+  if (subscribe) {
+    std::filesystem::remove(subscribed_file_);
+    client_->subscribe(subscriptions(), 1);
+  }
+}
+
+void Receiver::on_subscribed(const std::vector<int>& granted) {
+  bool all = true;
+  for (std::size_t i = 0; i < granted.size(); ++i) {
+    if (granted[i] > 2) {
+      all = false;
+      log::error("the broker refused the subscription " + subscriptions().at(i) +
+                 " (check the filter and the MQTT user's ACL)");
+    }
+  }
+  if (all) {
+    std::ofstream(subscribed_file_, std::ios::trunc) << joined(subscriptions());
+  }
+}
+
+void Receiver::note_lost_connection(int reason) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool taken = options_.client.protocol == mqtt::Protocol::v5 &&
+                     reason == mqtt::kSessionTakenOver;
+  closed_by_broker_.push_back(now);
+  while (!closed_by_broker_.empty() && now - closed_by_broker_.front() > kTakeoverWindow) {
+    closed_by_broker_.pop_front();
+  }
+  if (!taken && closed_by_broker_.size() < kTakeoverCloses) {
+    return;
+  }
+  metrics_.client_id_clash = true;
+  if (!takeover_logged_) {
+    takeover_logged_ = true;
+    log::error(std::string(taken ? "the broker handed this session to another client"
+                                 : "the broker closed the connection " +
+                                       std::to_string(closed_by_broker_.size()) +
+                                       " times within a minute, right after accepting it") +
+               ": another client probably uses the client id '" + options_.client.client_id +
+               "'. Two clients with one id take the session from each other; give each "
+               "ingester a unique --client-id (STATESINK_CLIENT_ID), or use --share-group to "
+               "split one stream between several");
+  }
 }
 
 void Receiver::on_disconnected(int reason) {
   if (connecting_ && reason != 0) {
     refused_ = mqtt::describe_reason(reason, options_.client.protocol);
   }
+  const bool was_connected = connected_;
   connected_ = false;
   connecting_ = false;
-  resending_ = false;
+  redelivery_.connection_lost();
   if (metrics_.broker_connected.exchange(false) && reason != 0) {
     ++metrics_.mqtt_disconnects;
+  }
+  if (was_connected && reason != 0) {
+    note_lost_connection(reason);
   }
 }
 
 void Receiver::on_message(const mqtt::Received& m) {
+  const std::uint64_t content =
+      m.qos > 0 ? spool::content_hash(m.topic, m.payload) : std::uint64_t{0};
+  const auto mid = static_cast<std::uint16_t>(m.mid);
+  if (m.qos > 0 && redelivery_.is_resend(mid, content)) {
+    ++metrics_.redelivered;
+    return;
+  }
   if (exclude_.excluded(m.topic)) {
     ++metrics_.excluded;
     return;
   }
-  const auto key = spool::message_key(static_cast<std::uint16_t>(m.mid), m.topic, m.payload);
-  if (m.qos > 0 && resending_ && recent_.contains(key)) {
-    ++metrics_.redelivered;
-    return;
-  }
-  // The first message that is not a resend ends the resends.
-  resending_ = false;
   spool::MessageView view;
   view.received_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-  view.mid = static_cast<std::uint16_t>(m.mid);
+  view.mid = mid;
   view.qos = static_cast<std::uint8_t>(m.qos);
   view.retain = m.retain;
   view.topic = m.topic;
   view.payload = m.payload;
+  std::uint64_t seq = 0;
   try {
-    spool_.append(view);
+    seq = spool_.append(view);
   } catch (const std::exception& e) {
     // Returning would acknowledge a message that is not stored. Exiting
     // leaves it with the broker, which sends it again after a restart.
@@ -95,9 +184,19 @@ void Receiver::on_message(const mqtt::Received& m) {
     std::_Exit(1);
   }
   if (m.qos > 0) {
-    recent_.add(key);
+    redelivery_.stored(mid, content, seq);
   }
   ++metrics_.received;
+}
+
+void Receiver::maybe_probe() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!connected_ || !redelivery_.probe_due(now)) {
+    return;
+  }
+  // Queued after the PUBACKs of every message handled so far, so its answer
+  // proves the broker read them.
+  redelivery_.probe_sent(client_->unsubscribe(probe_filter(options_.client.client_id)), now);
 }
 
 void Receiver::disconnect_cleanly() {
@@ -112,27 +211,13 @@ void Receiver::disconnect_cleanly() {
   }
 }
 
-void Receiver::wait(std::chrono::milliseconds delay, std::stop_token stop) {
-  const auto until = std::chrono::steady_clock::now() + delay;
-  while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 void Receiver::run(std::stop_token stop) {
   mqtt::Client::Callbacks callbacks;
   callbacks.connected = [this](bool present) { on_connected(present); };
   callbacks.disconnected = [this](int reason) { on_disconnected(reason); };
   callbacks.message = [this](const mqtt::Received& m) { on_message(m); };
-  callbacks.subscribed = [this](const std::vector<int>& granted) {
-    resending_ = false;
-    for (std::size_t i = 0; i < granted.size(); ++i) {
-      if (granted[i] > 2) {
-        log::error("the broker refused the subscription " + subscriptions().at(i) +
-                   " (check the filter and the MQTT user's ACL)");
-      }
-    }
-  };
+  callbacks.subscribed = [this](const std::vector<int>& granted) { on_subscribed(granted); };
+  callbacks.unsubscribed = [this](int mid) { redelivery_.probe_answered(mid); };
   client_.emplace(options_.client, callbacks);
   Backoff backoff(std::chrono::milliseconds(250), std::chrono::seconds(15));
   bool paused = false;
@@ -153,19 +238,20 @@ void Receiver::run(std::stop_token stop) {
         connecting_ = true;
       } catch (const mqtt::MqttError& e) {
         outage_.failed(e.what());
-        wait(backoff.next(), stop);
+        wait_for(backoff.next(), stop);
         continue;
       }
     }
     try {
       client_->loop(std::chrono::milliseconds(100));
+      maybe_probe();
     } catch (const mqtt::MqttError& e) {
       const bool was_connected = connected_;
-      on_disconnected(-1);
+      on_disconnected(was_connected ? e.code() : -1);
       outage_.failed(refused_.empty() ? std::string(e.what())
                                       : "the broker refused the connection: " + refused_);
       if (!was_connected) {
-        wait(backoff.next(), stop);
+        wait_for(backoff.next(), stop);
       }
       continue;
     }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -10,8 +11,9 @@
 #include "ingest/exclude.h"
 #include "ingest/metrics.h"
 #include "ingest/outage.h"
+#include "ingest/packet_id_file.h"
+#include "ingest/redelivery.h"
 #include "mqtt/client.h"
-#include "spool/recent_messages.h"
 #include "spool/spool.h"
 
 namespace statesink::ingest {
@@ -24,15 +26,18 @@ struct ReceiverOptions {
 };
 
 // The broker side of ingestion: a persistent QoS 1 session whose messages go
-// into the spool before they are acknowledged. Reconnects with backoff; when
-// the spool is full it disconnects (the broker queues for the session) and
-// comes back once the backlog has room again.
+// into the spool before they are acknowledged, each exactly once (see
+// Redelivery). Reconnects with backoff; when the spool is full it disconnects
+// (the broker queues for the session) and comes back once the backlog has
+// room again. A session the broker kept is not subscribed again, so the
+// broker does not replay its retained messages.
 class Receiver {
  public:
   Receiver(ReceiverOptions options, spool::Spool& spool, Metrics& metrics);
 
   // Runs the network loop on the calling thread until stop is requested, then
-  // disconnects cleanly.
+  // disconnects cleanly. Throws mqtt::MqttError when the client cannot be set
+  // up at all (e.g. a TLS file is missing).
   void run(std::stop_token stop);
 
   // The filters as subscribed ($share/... when in a group).
@@ -42,24 +47,33 @@ class Receiver {
   void on_connected(bool session_present);
   void on_disconnected(int reason);
   void on_message(const mqtt::Received& message);
-  void wait(std::chrono::milliseconds delay, std::stop_token stop);
+  void on_subscribed(const std::vector<int>& granted);
+  void maybe_probe();
+  void note_lost_connection(int reason);
   // Sends DISCONNECT and gives it up to a second to go out.
   void disconnect_cleanly();
+  bool subscriptions_kept() const;
 
   ReceiverOptions options_;
   spool::Spool& spool_;
   Metrics& metrics_;
   ExcludeFilter exclude_;
-  spool::RecentMessages recent_;
+  PacketIdFile packet_ids_;
+  Redelivery redelivery_;
+  std::filesystem::path subscribed_file_;
   std::optional<mqtt::Client> client_;
   Outage outage_;
   bool connected_ = false;
   bool ever_connected_ = false;
   bool connecting_ = false;
-  // Between a CONNACK that resumed the session and the SUBACK: the broker is
-  // resending what was in flight, some of which may already be in the spool.
-  bool resending_ = false;
   std::string refused_;  // why the broker refused the last CONNECT
+  // Times at which an established connection was closed by the broker side,
+  // newest last: several in a short time mean another client takes the id.
+  std::deque<std::chrono::steady_clock::time_point> closed_by_broker_;
+  bool takeover_logged_ = false;
 };
+
+// The probe filter: unsubscribing from it changes nothing on the broker.
+std::string probe_filter(const std::string& client_id);
 
 }  // namespace statesink::ingest

@@ -4,11 +4,14 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <ctime>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "ingest/metrics_server.h"
+#include "ingest/mysql_store.h"
 #include "ingest/spool_identity.h"
 #include "util/log.h"
 
@@ -48,6 +51,66 @@ void report_recovery(const spool::Spool& spool) {
   }
 }
 
+// The first exception of either worker thread, kept for the main thread.
+class Failure {
+ public:
+  void set(const char* thread, std::exception_ptr error) {
+    std::lock_guard lock(mutex_);
+    if (!error_) {
+      thread_ = thread;
+      error_ = std::move(error);
+    }
+    failed_ = true;
+  }
+  bool failed() const { return failed_; }
+  std::string describe() const {
+    std::lock_guard lock(mutex_);
+    try {
+      std::rethrow_exception(error_);
+    } catch (const std::exception& e) {
+      return std::string(thread_) + " failed: " + e.what();
+    } catch (...) {
+      return std::string(thread_) + " failed";
+    }
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  const char* thread_ = "";
+  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
+};
+
+// A worker thread whose end the main thread can wait for with a deadline.
+class Worker {
+ public:
+  template <typename Body>
+  Worker(const char* name, Failure& failure, Body body)
+      : thread_([this, name, &failure, body = std::move(body)](std::stop_token stop) {
+          try {
+            body(stop);
+          } catch (...) {
+            failure.set(name, std::current_exception());
+          }
+          done_ = true;
+        }) {}
+  ~Worker() {
+    // Only reached once done() (see run_service): joining cannot hang.
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  bool done() const { return done_; }
+  void request_stop() { thread_.request_stop(); }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::jthread thread_;
+};
+
 }  // namespace
 
 int run_service(const ServiceOptions& options) {
@@ -56,9 +119,19 @@ int run_service(const ServiceOptions& options) {
   report_recovery(spool);
   Metrics metrics;
 
+  const std::string spool_id = spool_identity(options.spool.directory);
   CommitterOptions committer_options = options.committer;
-  committer_options.spool_id = spool_identity(options.spool.directory);
-  Committer committer(committer_options, spool, metrics);
+  committer_options.db_name = options.db.redacted();
+  const std::size_t batch_size = committer_options.batch_size;
+  Committer committer(
+      committer_options,
+      [&options, spool_id, batch_size] {
+        return std::make_unique<MysqlStore>(options.db, spool_id, batch_size);
+      },
+      spool, metrics);
+  // Built before any thread starts, so a bad setting it finds ends the
+  // process plainly.
+  Receiver receiver(options.receiver, spool, metrics);
 
   // The database says where the spool resumes, so it comes first; the broker
   // keeps queueing for the session meanwhile.
@@ -82,7 +155,7 @@ int run_service(const ServiceOptions& options) {
   }
   spool.seek_after(committed);
   const auto backlog = spool.backlog();
-  log::info("database " + options.committer.db.redacted() + " ready; spool " +
+  log::info("database " + options.db.redacted() + " ready; spool " +
             options.spool.directory.string() + " holds " + std::to_string(backlog.records) +
             " message(s) not yet inserted");
 
@@ -92,23 +165,18 @@ int run_service(const ServiceOptions& options) {
     log::info("metrics on http://" + options.metrics_address + "/metrics and /healthz");
   }
 
+  Failure failure;
   std::atomic<bool> abandon{false};
   std::stop_source drain;
-  std::exception_ptr committer_failure;
-  std::jthread committer_thread([&] {
-    try {
-      committer.run(drain.get_token(), abandon);
-    } catch (...) {
-      committer_failure = std::current_exception();
-    }
-  });
-  Receiver receiver(options.receiver, spool, metrics);
-  std::jthread receiver_thread([&](std::stop_token stop) { receiver.run(stop); });
+  Worker committer_thread("the database writer", failure,
+                          [&](std::stop_token) { committer.run(drain.get_token(), abandon); });
+  Worker receiver_thread("the MQTT receiver", failure,
+                         [&](std::stop_token stop) { receiver.run(stop); });
 
   Reporter reporter(metrics);
   auto next_report = std::chrono::steady_clock::now() + options.report_interval;
   int signal = 0;
-  while (signal == 0 && !committer_failure) {
+  while (signal == 0 && !failure.failed()) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_report) {
       log::info(reporter.line(now));
@@ -116,38 +184,71 @@ int run_service(const ServiceOptions& options) {
     }
     signal = wait_for_signal(
         signals, std::min<std::chrono::milliseconds>(
-                     std::chrono::milliseconds(500),
+                     std::chrono::milliseconds(200),
                      std::chrono::duration_cast<std::chrono::milliseconds>(next_report - now)));
   }
 
+  // From here on the shutdown timeout runs, whatever either thread is doing.
+  const auto deadline = std::chrono::steady_clock::now() + options.shutdown_timeout;
   if (signal != 0) {
     log::info(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
               ": no longer reading from the broker; committing what is held");
+  } else {
+    log::error(failure.describe() + "; stopping");
   }
   receiver_thread.request_stop();
-  receiver_thread.join();
-  spool.sync();
+  // What was received survives a power cut from now on, whatever follows.
+  try {
+    spool.sync();
+  } catch (const std::exception& e) {
+    log::error(std::string("cannot sync the spool: ") + e.what());
+  }
+  // True when `done` came before the deadline; a second signal gives up at once.
+  auto wait_until = [&](auto done) {
+    while (!done()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) {
+        return false;
+      }
+      if (wait_for_signal(signals, std::min<std::chrono::milliseconds>(
+                                       std::chrono::milliseconds(100),
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           deadline - now) +
+                                           std::chrono::milliseconds(1))) != 0) {
+        log::warn("second stop signal: exiting now");
+        return false;
+      }
+    }
+    return true;
+  };
+  bool clean = wait_until([&] { return receiver_thread.done(); });
   drain.request_stop();
   spool.request_stop();
-
-  const auto deadline = std::chrono::steady_clock::now() + options.shutdown_timeout;
-  while (!committer_failure && spool.backlog().records > 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      log::warn("the database did not take the rest within the shutdown timeout; " +
-                std::to_string(spool.backlog().records) +
-                " message(s) stay in the spool and are inserted at the next start");
-      break;
-    }
-    if (wait_for_signal(signals, std::chrono::milliseconds(100)) != 0) {
-      log::warn("second stop signal: exiting now; " + std::to_string(spool.backlog().records) +
-                " message(s) stay in the spool and are inserted at the next start");
-      break;
-    }
+  if (clean && !failure.failed()) {
+    clean = wait_until([&] { return spool.backlog().records == 0 || committer_thread.done(); });
   }
   abandon = true;
-  committer_thread.join();
-  if (committer_failure) {
-    std::rethrow_exception(committer_failure);
+  if (!wait_until([&] { return committer_thread.done() && receiver_thread.done(); })) {
+    // A thread is stuck in a connect or a statement that does not return.
+    // Everything received is in the spool, which the next start resumes,
+    // and an unfinished transaction rolls back when the connection closes.
+    log::warn("the shutdown timeout passed with " +
+              std::string(receiver_thread.done() ? "" : "the MQTT receiver ") +
+              (committer_thread.done() ? "" : "the database writer ") + "still busy; " +
+              std::to_string(spool.backlog().records) +
+              " message(s) stay in the spool and are inserted at the next start");
+    try {
+      spool.sync();
+    } catch (const std::exception&) {
+    }
+    std::_Exit(failure.failed() ? 1 : 0);
+  }
+  if (failure.failed()) {
+    throw std::runtime_error(failure.describe());
+  }
+  if (!clean) {
+    log::warn(std::to_string(spool.backlog().records) +
+              " message(s) stay in the spool and are inserted at the next start");
   }
   log::info(reporter.line(std::chrono::steady_clock::now()));
   log::info("stopped: " + std::to_string(metrics.inserted.load()) + " message(s) inserted, " +

@@ -10,6 +10,7 @@
 namespace statesink::ingest {
 
 struct ServiceOptions {
+  config::DbUrl db;
   ReceiverOptions receiver;
   CommitterOptions committer;
   spool::SpoolOptions spool;
@@ -22,7 +23,9 @@ struct ServiceOptions {
 
 // `statesink ingest`: runs until SIGINT or SIGTERM, then stops reading,
 // commits what it holds and returns 0. Throws on errors that retrying cannot
-// fix (spool directory unusable, no ingest_progress table, metrics port taken).
+// fix (spool directory unusable, no ingest_progress table, metrics port taken),
+// also when one of its threads fails; by then both threads have ended, or the
+// shutdown timeout (counted from the signal or the failure) has passed.
 int run_service(const ServiceOptions& options);
 
 }  // namespace statesink::ingest

@@ -76,6 +76,14 @@ struct ClientCallbacks {
     }
   }
 
+  static void unsubscribe(mosquitto* /*mosq*/, void* obj, int mid,
+                          const mosquitto_property* /*props*/) {
+    Client& c = self(obj);
+    if (c.callbacks_.unsubscribed) {
+      c.callbacks_.unsubscribed(mid);
+    }
+  }
+
   static void publish(mosquitto* /*mosq*/, void* obj, int mid, int /*reason*/,
                       const mosquitto_property* /*props*/) {
     Client& c = self(obj);
@@ -106,6 +114,10 @@ Client::Client(ClientOptions options, Callbacks callbacks)
   mosquitto_message_v5_callback_set(m, ClientCallbacks::message);
   mosquitto_subscribe_v5_callback_set(m, ClientCallbacks::subscribe);
   mosquitto_publish_v5_callback_set(m, ClientCallbacks::publish);
+  mosquitto_unsubscribe_v5_callback_set(m, ClientCallbacks::unsubscribe);
+  if (options_.protocol == Protocol::v5 && options_.receive_maximum > 0) {
+    mosquitto_int_option(m, MOSQ_OPT_RECEIVE_MAXIMUM, options_.receive_maximum);
+  }
 
   const config::MqttUrl& url = options_.url;
   if (!url.user.empty()) {
@@ -175,11 +187,21 @@ void Client::subscribe(const std::vector<std::string>& filters, int qos) {
   for (const auto& f : filters) {
     pointers.push_back(const_cast<char*>(f.c_str()));
   }
+  const int options = options_.protocol == Protocol::v5 ? MQTT_SUB_OPT_SEND_RETAIN_NEW : 0;
   int rc = mosquitto_subscribe_multiple(handle_.get(), nullptr, static_cast<int>(pointers.size()),
-                                        pointers.data(), qos, 0, nullptr);
+                                        pointers.data(), qos, options, nullptr);
   if (rc != MOSQ_ERR_SUCCESS) {
     fail("subscribe", rc);
   }
+}
+
+int Client::unsubscribe(const std::string& filter) {
+  int mid = 0;
+  int rc = mosquitto_unsubscribe(handle_.get(), &mid, filter.c_str());
+  if (rc != MOSQ_ERR_SUCCESS) {
+    fail("unsubscribe " + filter, rc);
+  }
+  return mid;
 }
 
 int Client::publish(std::string_view topic, std::string_view payload, int qos, bool retain) {

@@ -35,7 +35,14 @@ struct ClientOptions {
   bool clean_session = true;
   Protocol protocol = Protocol::v311;
   std::chrono::seconds keepalive{30};
+  // MQTT 5 only: at most this many QoS 1/2 messages unacknowledged from the
+  // broker at once (Receive Maximum); 0 leaves the broker's default (65535).
+  std::uint16_t receive_maximum = 0;
 };
+
+// MQTT 5 reason code of a DISCONNECT sent because another client connected
+// with the same client id.
+inline constexpr int kSessionTakenOver = 142;
 
 // One received message. The views point into libmosquitto's buffers and are
 // valid only during the callback.
@@ -61,6 +68,7 @@ class Client {
     std::function<void(const Received&)> message;
     std::function<void(const std::vector<int>& granted_qos)> subscribed;
     std::function<void(int mid)> published;  // QoS 1: PUBACK arrived; QoS 0: sent
+    std::function<void(int mid)> unsubscribed;  // UNSUBACK arrived
   };
 
   Client(ClientOptions options, Callbacks callbacks);
@@ -75,7 +83,12 @@ class Client {
   // connection is lost or cannot be used.
   void loop(std::chrono::milliseconds timeout);
 
+  // With MQTT 5, retained messages are sent only for a subscription the
+  // session did not hold already (retain handling 1), so subscribing again
+  // does not replay them.
   void subscribe(const std::vector<std::string>& filters, int qos);
+  // Returns the message id, which the unsubscribed callback reports back.
+  int unsubscribe(const std::string& filter);
   // Returns the message id.
   int publish(std::string_view topic, std::string_view payload, int qos, bool retain);
 

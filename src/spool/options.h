@@ -41,8 +41,8 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 1u << 30;
   SyncMode sync = SyncMode::interval;
   std::chrono::milliseconds sync_interval{200};
-  // How many of the newest records recent_keys() reports after opening.
-  std::size_t recent_keys = 1024;
+  // How many of the newest records recent_records() reports after opening.
+  std::size_t recent_records = 1024;
 };
 
 }  // namespace statesink::spool

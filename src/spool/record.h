@@ -18,6 +18,15 @@ struct MessageView {
   std::string_view payload;  // exact bytes: may be empty or hold NUL bytes
 };
 
+// What identifies a stored message when the broker sends it again.
+struct RecentRecord {
+  std::uint64_t seq = 0;
+  std::uint16_t mid = 0;
+  std::uint8_t qos = 0;
+  std::uint64_t content = 0;  // content_hash(topic, payload)
+  bool operator==(const RecentRecord&) const = default;
+};
+
 // A message read back from the spool, with the sequence number it was given.
 struct Record {
   std::uint64_t seq = 0;

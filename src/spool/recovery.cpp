@@ -8,6 +8,7 @@
 #include <optional>
 #include <system_error>
 
+#include "spool/content_hash.h"
 #include "spool/error.h"
 #include "spool/file.h"
 #include "spool/segment_reader.h"
@@ -50,16 +51,16 @@ class KeyWindow {
     if (capacity_ == 0) {
       return;
     }
-    keys_.push_back(message_key(record.mid, record.topic, record.payload));
+    keys_.push_back({record.seq, record.mid, record.qos, content_hash(record.topic, record.payload)});
     if (keys_.size() > capacity_) {
       keys_.pop_front();
     }
   }
-  std::vector<MessageKey> take() { return {keys_.begin(), keys_.end()}; }
+  std::vector<RecentRecord> take() { return {keys_.begin(), keys_.end()}; }
 
  private:
   std::size_t capacity_;
-  std::deque<MessageKey> keys_;
+  std::deque<RecentRecord> keys_;
 };
 
 struct Scan {

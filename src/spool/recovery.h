@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "spool/recent_messages.h"
+#include "spool/record.h"
 #include "spool/segment.h"
 
 namespace statesink::spool {
@@ -37,7 +37,7 @@ struct Recovered {
   // never given out twice.
   std::uint64_t next_seq = 1;
   RecoveryReport report;
-  std::vector<MessageKey> recent;  // keys of the newest records, oldest first
+  std::vector<RecentRecord> recent;  // the newest records, oldest first
 };
 
 // Checks every record of every segment in `dir`. The newest segment may end

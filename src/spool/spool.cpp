@@ -42,9 +42,9 @@ const std::filesystem::path& created(const std::filesystem::path& dir) {
 
 Spool::Spool(SpoolOptions options)
     : options_(std::move(options)), lock_(created(options_.directory)) {
-  Recovered found = recover_segments(options_.directory, options_.recent_keys);
+  Recovered found = recover_segments(options_.directory, options_.recent_records);
   recovery_ = std::move(found.report);
-  recent_keys_ = std::move(found.recent);
+  recent_records_ = std::move(found.recent);
   std::uint64_t pos = 0;
   for (const SegmentInfo& info : found.segments) {
     Segment segment;

@@ -50,8 +50,9 @@ class Spool {
 
   const SpoolOptions& options() const { return options_; }
   const RecoveryReport& recovery() const { return recovery_; }
-  // Keys of the newest records found on opening, oldest first; seeds RecentMessages.
-  const std::vector<MessageKey>& recent_keys() const { return recent_keys_; }
+  // The newest records found on opening (options().recent_records of them),
+  // oldest first: what the receiver checks its packet id file against.
+  const std::vector<RecentRecord>& recent_records() const { return recent_records_; }
 
   // Stores the message and returns its sequence number (strictly increasing,
   // never reused). When it returns, the message survives a crash of this
@@ -141,7 +142,7 @@ class Spool {
   SpoolOptions options_;
   DirectoryLock lock_;  // before anything in the directory is looked at
   RecoveryReport recovery_;
-  std::vector<MessageKey> recent_keys_;
+  std::vector<RecentRecord> recent_records_;
 
   mutable std::mutex mutex_;  // guards everything down to active_
   std::condition_variable data_ready_;

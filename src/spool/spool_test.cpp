@@ -1,4 +1,5 @@
 #include "spool/spool.h"
+#include "spool/content_hash.h"
 
 #include <gtest/gtest.h>
 
@@ -404,7 +405,7 @@ TEST(Spool, LockKeepsASecondSpoolOut) {
   EXPECT_NO_THROW(Spool again(options));
 }
 
-TEST(Spool, RecentKeysComeFromTheNewestRecords) {
+TEST(Spool, RecentRecordsAreTheNewestOnes) {
   TempDir dir;
   SpoolOptions options = options_in(dir);
   options.segment_bytes = 300;
@@ -414,14 +415,15 @@ TEST(Spool, RecentKeysComeFromTheNewestRecords) {
       spool.append(sample(n).view());
     }
   }
-  options.recent_keys = 3;
+  options.recent_records = 3;
   Spool spool(options);
-  std::vector<MessageKey> expected;
+  std::vector<RecentRecord> expected;
   for (std::uint64_t n = 8; n <= 10; ++n) {
     const Record record = sample(n);
-    expected.push_back(message_key(record.mid, record.topic, record.payload));
+    expected.push_back(
+        {record.seq, record.mid, record.qos, content_hash(record.topic, record.payload)});
   }
-  EXPECT_EQ(spool.recent_keys(), expected);
+  EXPECT_EQ(spool.recent_records(), expected);
 }
 
 TEST(Spool, RefusesOversizedMessagesAndGoesOn) {

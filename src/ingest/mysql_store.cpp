@@ -1,8 +1,9 @@
-#include "ingest/batch_inserter.h"
+#include "ingest/mysql_store.h"
 
 #include <chrono>
 #include <vector>
 
+#include "db/error.h"
 #include "util/sql_time.h"
 
 namespace statesink::ingest {
@@ -20,14 +21,26 @@ std::string insert_sql(std::size_t rows) {
   return sql;
 }
 
+db::Connection open(const config::DbUrl& url) {
+  db::ConnectOptions options;
+  options.connect_timeout = std::chrono::seconds(5);
+  // A server that stops answering mid-batch is noticed, then retried; a
+  // read-timeout in the URL overrides this.
+  options.read_timeout = std::chrono::seconds(60);
+  return db::Connection::open(url, options);
+}
+
 }  // namespace
 
-BatchInserter::BatchInserter(db::Connection& connection, std::string spool_id, std::size_t max_rows)
-    : connection_(connection),
+MysqlStore::MysqlStore(const config::DbUrl& url, std::string spool_id, std::size_t max_rows)
+    : connection_(open(url)),
       spool_id_(std::move(spool_id)),
-      max_rows_(std::max<std::size_t>(1, max_rows)) {}
+      max_rows_(std::max<std::size_t>(1, max_rows)) {
+  const auto packet = connection_.query_value("SELECT @@max_allowed_packet");
+  max_packet_ = packet ? std::stoull(*packet) : (4ULL << 20);
+}
 
-std::uint64_t BatchInserter::committed_seq() {
+std::uint64_t MysqlStore::committed_seq() {
   const db::Param id[] = {std::string_view(spool_id_)};
   auto rows = connection_.query("SELECT last_seq FROM ingest_progress WHERE spool_id = ?", id);
   if (rows.empty() || !rows[0][0]) {
@@ -36,7 +49,7 @@ std::uint64_t BatchInserter::committed_seq() {
   return std::stoull(*rows[0][0]);
 }
 
-db::Statement& BatchInserter::rows_statement(std::size_t rows) {
+db::Statement& MysqlStore::rows_statement(std::size_t rows) {
   auto it = statements_.find(rows);
   if (it == statements_.end()) {
     it = statements_.emplace(rows, connection_.prepare(insert_sql(rows))).first;
@@ -44,22 +57,38 @@ db::Statement& BatchInserter::rows_statement(std::size_t rows) {
   return it->second;
 }
 
-void BatchInserter::record_progress(std::uint64_t seq) {
-  if (!progress_) {
-    // No VALUES() in the update: deprecated in MySQL 8.0.20 and without a
-    // portable replacement that MariaDB also takes.
-    progress_ = connection_.prepare(
-        "INSERT INTO ingest_progress (spool_id, last_seq, updated_at) "
-        "VALUES (?, ?, UTC_TIMESTAMP(6)) "
-        "ON DUPLICATE KEY UPDATE last_seq = ?, updated_at = UTC_TIMESTAMP(6)");
+bool MysqlStore::move_progress(std::uint64_t from, std::uint64_t to) {
+  if (from == 0) {
+    // No row yet: the primary key makes a second first attempt fail (1062),
+    // which means the first one committed.
+    if (!insert_progress_) {
+      insert_progress_ = connection_.prepare(
+          "INSERT INTO ingest_progress (spool_id, last_seq, updated_at) "
+          "VALUES (?, ?, UTC_TIMESTAMP(6))");
+    }
+    const db::Param params[] = {std::string_view(spool_id_), to};
+    try {
+      insert_progress_->execute(params);
+    } catch (const db::DbError& e) {
+      if (e.code() == 1062) {  // ER_DUP_ENTRY
+        return false;
+      }
+      throw;
+    }
+    return true;
   }
-  const db::Param params[] = {std::string_view(spool_id_), seq, seq};
-  progress_->execute(params);
+  if (!update_progress_) {
+    update_progress_ = connection_.prepare(
+        "UPDATE ingest_progress SET last_seq = ?, updated_at = UTC_TIMESTAMP(6) "
+        "WHERE spool_id = ? AND last_seq = ?");
+  }
+  const db::Param params[] = {to, std::string_view(spool_id_), from};
+  return update_progress_->execute(params) == 1;
 }
 
-void BatchInserter::insert(std::span<const spool::Record> records) {
+bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> records) {
   if (records.empty()) {
-    return;
+    return true;
   }
   std::vector<std::string> times;
   times.reserve(records.size());
@@ -68,6 +97,9 @@ void BatchInserter::insert(std::span<const spool::Record> records) {
   }
   std::vector<db::Param> params;
   db::Transaction transaction(connection_);
+  if (!move_progress(from, records.back().seq)) {
+    return false;  // the transaction rolls back, though it holds nothing
+  }
   std::size_t done = 0;
   while (done < records.size()) {
     const std::size_t left = records.size() - done;
@@ -93,14 +125,17 @@ void BatchInserter::insert(std::span<const spool::Record> records) {
     rows_statement(rows).execute(params);
     done += rows;
   }
-  record_progress(records.back().seq);
   transaction.commit();
+  return true;
 }
 
-void BatchInserter::skip_to(std::uint64_t seq) {
+bool MysqlStore::skip(std::uint64_t from, std::uint64_t to) {
   db::Transaction transaction(connection_);
-  record_progress(seq);
+  if (!move_progress(from, to)) {
+    return false;
+  }
   transaction.commit();
+  return true;
 }
 
 }  // namespace statesink::ingest
