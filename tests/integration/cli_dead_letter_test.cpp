@@ -234,6 +234,28 @@ TEST_F(DeadLetterCli, UnreadableLinesAreNamedAndFailTheReplay) {
   EXPECT_EQ(sql("SELECT COUNT(*) FROM messages"), "1\n");  // the good one went in
 }
 
+TEST_F(DeadLetterCli, TheIngestAccountOfTheGrantsScriptMayListAndReplay) {
+  std::ifstream in(std::filesystem::path(STATESINK_SOURCE_DIR) / "sql" / "grants.sql");
+  std::string grants{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::string placeholder = "CHANGE_ME_ingest_password";
+  ASSERT_NE(grants.find(placeholder), std::string::npos);
+  grants.replace(grants.find(placeholder), placeholder.size(), "ingest-secret");
+  sql(grants);
+  dead_letter(3, "homeassistant/sensor/t/state", "21.5");
+  const std::string ingest = "mysql://statesink_ingest:ingest-secret@127.0.0.1:" +
+                             std::to_string(servers().mariadb.port()) + "/" + database_;
+
+  const CommandResult r =
+      statesink({"dead-letter", "replay", "--spool-dir", spool_.string(), "--db", ingest});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CommandResult list = statesink(
+      {"dead-letter", "list", "--format", "json", "--spool-dir", spool_.string(), "--db", ingest});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.err, "");
+  EXPECT_EQ(nlohmann::json::parse(list.out)[0]["replayed"], "yes");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM messages"), "1\n");
+}
+
 TEST_F(DeadLetterCli, UsageErrorsExitTwo) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"dead-letter"},
