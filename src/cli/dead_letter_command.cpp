@@ -1,6 +1,7 @@
 #include "cli/dead_letter_command.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -165,20 +166,18 @@ void run_replay(Context& context, const DeadLetterOptions& options) {
   } else {
     db::Connection connection = db::Connection::open(url);
     ingest::DeadLetterReplayer replayer(connection);
-    std::size_t counts[4] = {0, 0, 0, 0};
+    using Outcome = ingest::DeadLetterReplayer::Outcome;
+    std::map<Outcome, std::size_t> counts;
     for (const ingest::DeadLetter* letter : chosen) {
       const auto result = replayer.replay(*letter, options.dry_run);
-      ++counts[static_cast<int>(result.outcome)];
+      ++counts[result.outcome];
       report(context, *letter, result);
     }
-    using Outcome = ingest::DeadLetterReplayer::Outcome;
-    context.out
-        << (options.dry_run ? "dry run: would replay " : "replayed ")
-        << counts[static_cast<int>(options.dry_run ? Outcome::would_replay : Outcome::replayed)]
-        << ", already replayed " << counts[static_cast<int>(Outcome::already_replayed)]
-        << ", refused " << counts[static_cast<int>(Outcome::refused)]
-        << "; the file is kept as it is\n";
-    if (const std::size_t refused = counts[static_cast<int>(Outcome::refused)]; refused > 0) {
+    context.out << (options.dry_run ? "dry run: would replay " : "replayed ")
+                << counts[options.dry_run ? Outcome::would_replay : Outcome::replayed]
+                << ", already replayed " << counts[Outcome::already_replayed] << ", refused "
+                << counts[Outcome::refused] << "; the file is kept as it is\n";
+    if (const std::size_t refused = counts[Outcome::refused]; refused > 0) {
       throw std::runtime_error(std::to_string(refused) +
                                " dead letter(s) refused again by the database and kept in " +
                                file.path.string() +
