@@ -23,6 +23,11 @@ GRANT INSERT ON messages TO 'statesink_ingest'@'%';
 -- Its own bookkeeping: how far each spool got, written in the same
 -- transaction as the messages (migration 0005 creates the table).
 GRANT SELECT, INSERT, UPDATE ON ingest_progress TO 'statesink_ingest'@'%';
+-- `statesink dead-letter list|replay` may run where the spool is, with the
+-- ingester's settings: it reads which dead letters were replayed and records
+-- new replays (migration 0006 creates the table). Replayed messages go into
+-- `messages` like any other insert.
+GRANT SELECT, INSERT ON dead_letter_replays TO 'statesink_ingest'@'%';
 
 -- BI tools, dashboards and analysts: read everything (tables and views,
 -- including ones later migrations add), write nothing.

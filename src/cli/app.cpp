@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "cli/dead_letter_command.h"
 #include "cli/ingest_command.h"
 #include "cli/migrate_command.h"
 #include "cli/prune_command.h"
@@ -67,6 +68,7 @@ int run(int argc, char** argv) {
   add_ingest_command(app, context);
   add_query_command(app, context);
   add_prune_command(app, context);
+  add_dead_letter_command(app, context);
   add_simulate_command(app, context);
 
   try {

@@ -1,6 +1,5 @@
 #include "cli/ingest_command.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <memory>
 
@@ -29,15 +28,6 @@ struct IngestFlags {
   std::optional<std::string> metrics_addr;
   std::optional<std::string> shutdown_timeout;
 };
-
-// systemd's StateDirectory= sets STATE_DIRECTORY; elsewhere ./spool.
-std::string default_spool_dir() {
-  if (const char* state = std::getenv("STATE_DIRECTORY"); state != nullptr && *state != '\0') {
-    std::string first(state);
-    return first.substr(0, first.find(':')) + "/spool";
-  }
-  return "spool";
-}
 
 std::size_t parse_count(const std::string& text, const char* setting) {
   std::size_t used = 0;
@@ -122,7 +112,7 @@ ingest::ServiceOptions resolve(const IngestFlags& f, const config::SettingSource
   o.committer.batch_delay =
       parse_duration(s.resolve(f.batch_delay, "STATESINK_BATCH_DELAY", "100ms"), "--batch-delay");
 
-  o.spool.directory = s.resolve(f.spool_dir, "STATESINK_SPOOL_DIR", default_spool_dir());
+  o.spool.directory = config::resolve_spool_dir(f.spool_dir, s);
   o.spool.max_bytes =
       parse_size(s.resolve(f.spool_max, "STATESINK_SPOOL_MAX", "1GiB"), "--spool-max");
   o.spool.sync = spool::parse_sync_mode(s.resolve(f.sync, "STATESINK_SYNC", "interval"));

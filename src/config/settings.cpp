@@ -154,4 +154,15 @@ std::string resolve_client_id(const std::optional<std::string>& flag,
   return id;
 }
 
+std::string resolve_spool_dir(const std::optional<std::string>& flag,
+                              const SettingSources& sources) {
+  // systemd's StateDirectory= sets STATE_DIRECTORY (a colon list); elsewhere ./spool.
+  std::string fallback = "spool";
+  if (const char* state = std::getenv("STATE_DIRECTORY"); state != nullptr && *state != '\0') {
+    const std::string first(state);
+    fallback = first.substr(0, first.find(':')) + "/spool";
+  }
+  return sources.resolve(flag, "STATESINK_SPOOL_DIR", fallback);
+}
+
 }  // namespace statesink::config

@@ -52,4 +52,9 @@ std::vector<std::string> resolve_topics(const std::vector<std::string>& flags,
 std::string resolve_client_id(const std::optional<std::string>& flag,
                               const SettingSources& sources);
 
+// --spool-dir / STATESINK_SPOOL_DIR / $STATE_DIRECTORY/spool under systemd,
+// else ./spool: the ingester's spool, and the dead letters beside it.
+std::string resolve_spool_dir(const std::optional<std::string>& flag,
+                              const SettingSources& sources);
+
 }  // namespace statesink::config

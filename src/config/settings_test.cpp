@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "util/error.h"
 
 namespace statesink::config {
@@ -27,6 +29,25 @@ TEST(Settings, FlagBeatsEnvironmentBeatsDotenvBeatsDefault) {
             "file");
   DbUrl fallback = resolve_db_url(std::nullopt, sources({}, {}));
   EXPECT_EQ(fallback.redacted(), "mysql://statesink@127.0.0.1:3306/statesink");
+}
+
+TEST(Settings, SpoolDirectoryFromFlagVariableOrSystemdStateDirectory) {
+  auto s = sources({{"STATESINK_SPOOL_DIR", "/env/spool"}}, {});
+  EXPECT_EQ(resolve_spool_dir(std::string("/flag/spool"), s), "/flag/spool");
+  EXPECT_EQ(resolve_spool_dir(std::nullopt, s), "/env/spool");
+
+  const char* saved = std::getenv("STATE_DIRECTORY");
+  const std::optional<std::string> restore =
+      saved ? std::optional<std::string>(saved) : std::nullopt;
+  ::unsetenv("STATE_DIRECTORY");
+  EXPECT_EQ(resolve_spool_dir(std::nullopt, sources({}, {})), "spool");
+  ::setenv("STATE_DIRECTORY", "/var/lib/statesink:/var/lib/other", 1);
+  EXPECT_EQ(resolve_spool_dir(std::nullopt, sources({}, {})), "/var/lib/statesink/spool");
+  if (restore) {
+    ::setenv("STATE_DIRECTORY", restore->c_str(), 1);
+  } else {
+    ::unsetenv("STATE_DIRECTORY");
+  }
 }
 
 TEST(Settings, EmptyEnvironmentValueStillCounts) {

@@ -22,14 +22,25 @@ std::string random_id() {
   return id;
 }
 
+bool valid_id(const std::string& id) { return id.size() >= 8 && id.size() <= 64; }
+
 }  // namespace
+
+std::optional<std::string> existing_spool_identity(const std::filesystem::path& directory) {
+  std::ifstream in(directory / "spool-id");
+  std::string id;
+  if (in && std::getline(in, id) && valid_id(id)) {
+    return id;
+  }
+  return std::nullopt;
+}
 
 std::string spool_identity(const std::filesystem::path& directory) {
   const auto path = directory / "spool-id";
   if (std::ifstream in(path); in) {
     std::string id;
     std::getline(in, id);
-    if (id.size() >= 8 && id.size() <= 64) {
+    if (valid_id(id)) {
       return id;
     }
     throw std::runtime_error(path.string() +

@@ -212,6 +212,25 @@ TEST_F(IngestTest, BadInputIsStoredOrDeadLetteredAndGoodMessagesKeepFlowing) {
   EXPECT_THAT(dead, HasSubstr("/sensor/huge/state"));
   EXPECT_THAT(dead, HasSubstr("max_allowed_packet"));
   EXPECT_THAT(dead, HasSubstr("\"payload_bytes\":20971527"));
+  // It names its spool and sequence number, for an exactly-once replay.
+  std::string spool_id = read_text(work_ / "spool-a" / "spool-id");
+  spool_id.erase(spool_id.find_last_not_of('\n') + 1);
+  EXPECT_THAT(dead, HasSubstr("\"spool_id\":\"" + spool_id + "\""));
+  EXPECT_THAT(dead, HasSubstr("\"seq\":4,"));
+  auto dead_letter = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {servers().statesink.string(), "dead-letter"});
+    args.insert(args.end(), {"--spool-dir", (work_ / "spool-a").string(), "--db", db_url_});
+    return run_command(args);
+  };
+  const CommandResult list = dead_letter({"list", "--format", "csv"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr(spool_id + ",4,"));
+  EXPECT_THAT(list.out, HasSubstr("/sensor/huge/state,20971527,yyyy"));
+  // Still too large for this server: it stays in the file, and nothing goes in.
+  const CommandResult replay = dead_letter({"replay"});
+  EXPECT_EQ(replay.exit_code, 1) << replay.out;
+  EXPECT_THAT(replay.out, HasSubstr("raise max_allowed_packet on the server"));
+  EXPECT_EQ(count("topic LIKE '%/huge/state'"), 0U);
   httplib::Client http("127.0.0.1", metrics_port);
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
