@@ -16,6 +16,12 @@
 #error "STATESINK_BINARY must name the statesink binary under test"
 #endif
 
+// A test binary may append one line to its broker's mosquitto.conf (the last value of an option
+// wins), e.g. "max_inflight_messages 20" to run under Mosquitto's default in-flight window.
+#ifndef STATESINK_MOSQUITTO_EXTRA_CONFIG
+#define STATESINK_MOSQUITTO_EXTRA_CONFIG ""
+#endif
+
 namespace statesink::testing {
 namespace {
 
@@ -44,7 +50,11 @@ class ServersEnvironment : public ::testing::Environment {
       scratch_ = dir_->path() / "scratch";
       fs::create_directories(scratch_);
       mariadb_ = std::make_unique<MariaDbServer>(dir_->path() / "mariadb");
-      mosquitto_ = std::make_unique<MosquittoBroker>(dir_->path() / "mosquitto");
+      MosquittoBroker::Options broker;
+      if (const std::string line = STATESINK_MOSQUITTO_EXTRA_CONFIG; !line.empty()) {
+        broker.extra_config.push_back(line);
+      }
+      mosquitto_ = std::make_unique<MosquittoBroker>(dir_->path() / "mosquitto", broker);
       mariadb_->start();
       mosquitto_->start();
       servers_.emplace(Servers{*mariadb_, *mosquitto_, statesink_, scratch_});

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cctype>
 #include <csignal>
 #include <fstream>
 #include <mutex>
@@ -91,6 +92,10 @@ class IngestTest : public ::testing::Test {
     name_ = std::string("i_") + info->name();
     for (char& c : name_) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      // Parameterised tests are named "Name/0": keep database and file names plain.
+      if (std::isalnum(static_cast<unsigned char>(c)) == 0) {
+        c = '_';
+      }
     }
     name_ = name_.substr(0, 60);
     db_url_ = servers().mariadb.create_database(name_);
