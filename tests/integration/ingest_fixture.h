@@ -141,8 +141,14 @@ class IngestTest : public ::testing::Test {
     options.unset_env = {"STATESINK_DB", "STATESINK_MQTT", "STATESINK_TOPICS",
                          "STATESINK_CLIENT_ID"};
     Ingester ingester{std::make_unique<Process>(args, options), log};
-    // Subscribed once the log says so; until then a publish could go unseen.
-    if (!wait_until([&] { return read_text(log).find("subscribing to") != std::string::npos; },
+    // Subscribed (or resuming a session that is) once the log says so; until
+    // then a publish could go unseen.
+    if (!wait_until(
+            [&] {
+              const std::string text = read_text(log);
+              return text.find("; subscribing to") != std::string::npos ||
+                     text.find("; subscribed to") != std::string::npos;
+            },
                     std::chrono::seconds(30))) {
       ADD_FAILURE() << "ingester did not subscribe:\n" << read_text(log);
     }
