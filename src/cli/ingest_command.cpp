@@ -58,8 +58,9 @@ void check_tls_files(const config::MqttUrl& url) {
     }
   }
   if (url.tls && url.options.count("cert") != 0 && url.options.count("ca") == 0) {
-    throw UsageError("--mqtt: a client certificate needs the CA file too: add ca=FILE to the "
-                     "mqtts:// URL");
+    throw UsageError(
+        "--mqtt: a client certificate needs the CA file too: add ca=FILE to the "
+        "mqtts:// URL");
   }
 }
 

@@ -74,8 +74,7 @@ void Committer::check_behind() {
   log::error("database " + options_.db_name + " holds this spool's messages only up to number " +
              std::to_string(position_) + ", but up to " + std::to_string(mark.seq) +
              " had been committed there: up to " + std::to_string(missing) +
-             " message(s), the last received at " +
-             format_sql_datetime_us(mark.received_at_us) +
+             " message(s), the last received at " + format_sql_datetime_us(mark.received_at_us) +
              " UTC, are missing from it and were already deleted from the spool. Was the "
              "database restored from a backup, or did it fail over to a replica that lagged? "
              "Copy those messages from the old server if it still has them; ingestion goes on "

@@ -37,8 +37,7 @@ struct CommitterOptions {
 // is an outage: logged once, retried with backoff, nothing skipped.
 class Committer {
  public:
-  Committer(CommitterOptions options, StoreFactory connect, spool::Spool& spool,
-            Metrics& metrics);
+  Committer(CommitterOptions options, StoreFactory connect, spool::Spool& spool, Metrics& metrics);
 
   // Waits for the database and returns the last committed sequence number of
   // this spool; false when stop was requested first.
@@ -69,7 +68,7 @@ class Committer {
   DeadLetterFile dead_letters_;
   HandoverMark mark_;
   std::unique_ptr<Store> store_;
-  std::uint64_t position_ = 0;  // committed in the database, as last seen
+  std::uint64_t position_ = 0;       // committed in the database, as last seen
   std::uint64_t set_aside_seq_ = 0;  // the last record written to the dead-letter file
   std::uint64_t behind_reported_ = 0;
   Outage outage_;

@@ -217,8 +217,9 @@ TEST_F(CommitterTest, ADatabaseBehindWhatWasHandedOverIsReported) {
   EXPECT_EQ(metrics.db_behind_messages, 0U);
   // A restore from an older backup.
   server.progress = 10;
-  Committer again(CommitterOptions{"fake", 100, std::chrono::milliseconds(1)},
-                  [this] { return std::make_unique<FakeStore>(server); }, *spool, metrics);
+  Committer again(
+      CommitterOptions{"fake", 100, std::chrono::milliseconds(1)},
+      [this] { return std::make_unique<FakeStore>(server); }, *spool, metrics);
   std::stop_source never;
   std::uint64_t committed = 0;
   ASSERT_TRUE(again.connect_and_position(never.get_token(), committed));

@@ -29,9 +29,7 @@ std::string joined(const std::vector<std::string>& filters) {
 
 }  // namespace
 
-std::string probe_filter(const std::string& client_id) {
-  return "statesink-probe/" + client_id;
-}
+std::string probe_filter(const std::string& client_id) { return "statesink-probe/" + client_id; }
 
 Receiver::Receiver(ReceiverOptions options, spool::Spool& spool, Metrics& metrics)
     : options_(std::move(options)),
@@ -113,8 +111,8 @@ void Receiver::on_subscribed(const std::vector<int>& granted) {
 
 void Receiver::note_lost_connection(int reason) {
   const auto now = std::chrono::steady_clock::now();
-  const bool taken = options_.client.protocol == mqtt::Protocol::v5 &&
-                     reason == mqtt::kSessionTakenOver;
+  const bool taken =
+      options_.client.protocol == mqtt::Protocol::v5 && reason == mqtt::kSessionTakenOver;
   closed_by_broker_.push_back(now);
   while (!closed_by_broker_.empty() && now - closed_by_broker_.front() > kTakeoverWindow) {
     closed_by_broker_.pop_front();

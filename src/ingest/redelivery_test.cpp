@@ -73,7 +73,7 @@ TEST_F(RedeliveryTest, ConfirmedMessagesAreNoLongerCandidates) {
   ASSERT_TRUE(redelivery.probe_due(now + std::chrono::seconds(1)));
   redelivery.probe_sent(42, now);
   EXPECT_FALSE(redelivery.probe_due(now + std::chrono::seconds(1)));  // one at a time
-  redelivery.probe_answered(41);  // not ours
+  redelivery.probe_answered(41);                                      // not ours
   EXPECT_EQ(redelivery.unconfirmed(), 1U);
   redelivery.probe_answered(42);
   EXPECT_EQ(redelivery.unconfirmed(), 0U);

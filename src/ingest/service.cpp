@@ -210,11 +210,11 @@ int run_service(const ServiceOptions& options) {
       if (now >= deadline) {
         return false;
       }
-      if (wait_for_signal(signals, std::min<std::chrono::milliseconds>(
-                                       std::chrono::milliseconds(100),
-                                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           deadline - now) +
-                                           std::chrono::milliseconds(1))) != 0) {
+      if (wait_for_signal(
+              signals, std::min<std::chrono::milliseconds>(
+                           std::chrono::milliseconds(100),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                               std::chrono::milliseconds(1))) != 0) {
         log::warn("second stop signal: exiting now");
         return false;
       }

@@ -67,7 +67,7 @@ class Client {
     std::function<void(int reason)> disconnected;  // 0 when this side asked for it
     std::function<void(const Received&)> message;
     std::function<void(const std::vector<int>& granted_qos)> subscribed;
-    std::function<void(int mid)> published;  // QoS 1: PUBACK arrived; QoS 0: sent
+    std::function<void(int mid)> published;     // QoS 1: PUBACK arrived; QoS 0: sent
     std::function<void(int mid)> unsubscribed;  // UNSUBACK arrived
   };
 

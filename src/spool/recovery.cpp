@@ -51,7 +51,8 @@ class KeyWindow {
     if (capacity_ == 0) {
       return;
     }
-    keys_.push_back({record.seq, record.mid, record.qos, content_hash(record.topic, record.payload)});
+    keys_.push_back(
+        {record.seq, record.mid, record.qos, content_hash(record.topic, record.payload)});
     if (keys_.size() > capacity_) {
       keys_.pop_front();
     }

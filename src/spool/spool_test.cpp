@@ -1,5 +1,4 @@
 #include "spool/spool.h"
-#include "spool/content_hash.h"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "spool/content_hash.h"
 #include "spool/error.h"
 #include "spool/test_support.h"
 

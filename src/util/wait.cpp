@@ -17,8 +17,8 @@ bool wait_until_stopped(std::chrono::milliseconds delay, Stopped stopped) {
     if (now >= until) {
       return true;
     }
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        std::chrono::milliseconds(20), until - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(20), until - now));
   }
 }
 
