@@ -18,11 +18,11 @@
 #include "ingest/dead_letter_reader.h"
 #include "ingest/dead_letter_replay.h"
 #include "ingest/spool_identity.h"
+#include "spool/layout.h"
 
 namespace statesink::cli {
 namespace {
 
-constexpr const char* kFileName = "dead-letter.jsonl";
 constexpr std::size_t kPreviewBytes = 40;
 
 struct DeadLetterOptions {
@@ -41,7 +41,7 @@ struct LoadedFile {
 LoadedFile load(Context& context, const DeadLetterOptions& options) {
   const std::filesystem::path directory =
       config::resolve_spool_dir(options.spool_dir, context.sources());
-  LoadedFile file{directory / kFileName, {}};
+  LoadedFile file{spool::Layout{directory}.dead_letters(), {}};
   // Older lines carry no spool id: they belong to the spool of this directory.
   file.contents = ingest::read_dead_letters(file.path, ingest::existing_spool_identity(directory));
   for (const auto& problem : file.contents.problems) {

@@ -1,6 +1,7 @@
 #include "ingest/committer.h"
 
 #include "db/error.h"
+#include "spool/layout.h"
 #include "util/log.h"
 #include "util/sql_time.h"
 #include "util/wait.h"
@@ -31,8 +32,8 @@ Committer::Committer(CommitterOptions options, StoreFactory connect, spool::Spoo
       connect_(std::move(connect)),
       spool_(spool),
       metrics_(metrics),
-      dead_letters_(spool.options().directory / "dead-letter.jsonl"),
-      mark_(spool.options().directory / "handed-over"),
+      dead_letters_(spool::Layout{spool.options().directory}.dead_letters()),
+      mark_(spool::Layout{spool.options().directory}.handed_over()),
       outage_("database " + options_.db_name),
       backoff_(std::chrono::milliseconds(200), std::chrono::seconds(15)) {}
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "spool/content_hash.h"
+#include "spool/layout.h"
 #include "util/backoff.h"
 #include "util/log.h"
 #include "util/wait.h"
@@ -36,9 +37,9 @@ Receiver::Receiver(ReceiverOptions options, spool::Spool& spool, Metrics& metric
       spool_(spool),
       metrics_(metrics),
       exclude_(options_.exclude),
-      packet_ids_(spool.options().directory / "packet-ids"),
+      packet_ids_(spool::Layout{spool.options().directory}.packet_ids()),
       redelivery_(packet_ids_),
-      subscribed_file_(spool.options().directory / "subscriptions"),
+      subscribed_file_(spool::Layout{spool.options().directory}.subscriptions()),
       outage_("MQTT broker " + options_.client.url.redacted()) {
   options_.client.clean_session = false;
   if (packet_ids_.reset_reason() != nullptr) {

@@ -9,6 +9,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "spool/layout.h"
+
 namespace statesink::ingest {
 namespace {
 
@@ -27,7 +29,7 @@ bool valid_id(const std::string& id) { return id.size() >= 8 && id.size() <= 64;
 }  // namespace
 
 std::optional<std::string> existing_spool_identity(const std::filesystem::path& directory) {
-  std::ifstream in(directory / "spool-id");
+  std::ifstream in(spool::Layout{directory}.id());
   std::string id;
   if (in && std::getline(in, id) && valid_id(id)) {
     return id;
@@ -36,7 +38,7 @@ std::optional<std::string> existing_spool_identity(const std::filesystem::path& 
 }
 
 std::string spool_identity(const std::filesystem::path& directory) {
-  const auto path = directory / "spool-id";
+  const auto path = spool::Layout{directory}.id();
   if (std::ifstream in(path); in) {
     std::string id;
     std::getline(in, id);
