@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "database.h"
-#include "mqtt_session.h"
+#include "simulate/message.h"
 #include "timing.h"
 
 namespace statesink::bench {
@@ -77,16 +77,16 @@ std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesys
 // before that would be lost to a new session. Probe messages are published
 // until one arrives in the table.
 std::uint64_t wait_until_subscribed(const Harness& harness, Child& ingester, db::Connection& c) {
-  MqttSession probe(harness.mqtt_url(), "statesink-bench-probe-" + std::to_string(::getpid()));
+  mqtt::Publisher probe(harness.mqtt_url(), "statesink-bench-probe-" + std::to_string(::getpid()));
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
-    probe.publish("bench/probe/ready/state", std::to_string(attempt), false);
+    probe.publish("bench/probe/ready/state", std::to_string(attempt), simulate::kQos, false);
     const auto until = Clock::now() + std::chrono::seconds(1);
     while (Clock::now() < until) {
       probe.loop(std::chrono::milliseconds(20));
       if (max_id(c) > 0) {
         // A probe sent just before may still be on its way.
-        probe.drain(std::chrono::seconds(5));
+        drain(probe, std::chrono::seconds(5));
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         return max_id(c);
       }
@@ -129,14 +129,21 @@ void wait_for_rows(Child& ingester, Child* simulate, db::Connection& c, std::uin
   }
 }
 
+void drain(mqtt::Publisher& publisher, std::chrono::seconds timeout) {
+  if (!publisher.wait_acked(timeout)) {
+    throw std::runtime_error("the broker acknowledged " + std::to_string(publisher.acked()) +
+                             " of " + std::to_string(publisher.sent()) + " messages");
+  }
+}
+
 // The stopped ingester's persistent session would otherwise queue every
 // later message, and the retained copies of the simulator's topics would be
 // replayed to the next subscriber and counted as its traffic.
 void tidy_broker(const Harness& harness, const std::string& ingest_client_id) {
-  { MqttSession end_session(harness.mqtt_url(), ingest_client_id); }
-  MqttSession tidy(harness.mqtt_url(), "statesink-bench-tidy-" + std::to_string(::getpid()));
-  for (const std::string& topic : harness.topics()) tidy.publish(topic, "", true);
-  tidy.drain(std::chrono::seconds(60));
+  { mqtt::Publisher end_session(harness.mqtt_url(), ingest_client_id); }
+  mqtt::Publisher tidy(harness.mqtt_url(), "statesink-bench-tidy-" + std::to_string(::getpid()));
+  for (const std::string& topic : harness.topics()) tidy.publish(topic, "", simulate::kQos, true);
+  drain(tidy, std::chrono::seconds(60));
 }
 
 }  // namespace statesink::bench

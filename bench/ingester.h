@@ -4,6 +4,7 @@
 // listens, following its progress through the table, reading its metrics,
 // and clearing its traces from the broker afterwards.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +14,7 @@
 
 #include "db/connection.h"
 #include "harness.h"
+#include "mqtt/publisher.h"
 #include "process.h"
 
 namespace statesink::bench {
@@ -33,6 +35,10 @@ std::uint64_t wait_until_subscribed(const Harness& harness, Child& ingester, db:
 // Returns once `target` rows are in `messages`; throws when the ingester or
 // the simulator (when given) fails, or nothing arrives for 60 s.
 void wait_for_rows(Child& ingester, Child* simulate, db::Connection& c, std::uint64_t target);
+
+// Waits until the broker has acknowledged everything `publisher` sent;
+// throws at the timeout.
+void drain(mqtt::Publisher& publisher, std::chrono::seconds timeout);
 
 // Leaves the broker as the next phase needs it.
 void tidy_broker(const Harness& harness, const std::string& ingest_client_id);
