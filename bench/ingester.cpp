@@ -1,9 +1,6 @@
 #include "ingester.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,20 +15,6 @@
 #include "timing.h"
 
 namespace statesink::bench {
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("cannot create a socket");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot find a free port");
-  return ntohs(address.sin_port);
-}
 
 std::optional<double> ingest_metric(std::uint16_t port, const std::string& name) {
   httplib::Client client("127.0.0.1", port);
@@ -92,12 +75,12 @@ std::uint64_t wait_until_subscribed(const Harness& harness, Child& ingester, db:
       }
       if (!ingester.running()) {
         throw std::runtime_error("statesink ingest exited during start-up:\n" +
-                                 tail(ingester.log(), 20));
+                                 testing::tail_file(ingester.log(), 20));
       }
     }
   }
   throw std::runtime_error("statesink ingest did not store a probe message within 60 s:\n" +
-                           tail(ingester.log(), 20));
+                           testing::tail_file(ingester.log(), 20));
 }
 
 // Polling MAX(id) reads one end of the primary key, so it costs the server
@@ -113,17 +96,19 @@ void wait_for_rows(Child& ingester, Child* simulate, db::Connection& c, std::uin
       last_progress = Clock::now();
     }
     if (!ingester.running()) {
-      throw std::runtime_error("statesink ingest exited:\n" + tail(ingester.log(), 20));
+      throw std::runtime_error("statesink ingest exited:\n" +
+                               testing::tail_file(ingester.log(), 20));
     }
     if (simulate != nullptr) {
       if (auto code = simulate->wait(std::chrono::milliseconds(0)); code && *code != 0) {
-        throw std::runtime_error("statesink simulate failed:\n" + tail(simulate->log(), 20));
+        throw std::runtime_error("statesink simulate failed:\n" +
+                                 testing::tail_file(simulate->log(), 20));
       }
     }
     if (Clock::now() - last_progress > std::chrono::seconds(60)) {
       throw std::runtime_error("no new rows for 60 s (" + std::to_string(now) + " of " +
                                std::to_string(target) + "); ingest log:\n" +
-                               tail(ingester.log(), 20));
+                               testing::tail_file(ingester.log(), 20));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -12,15 +12,12 @@
 #include <optional>
 #include <string>
 
+#include "child.h"
 #include "db/connection.h"
 #include "harness.h"
 #include "mqtt/publisher.h"
-#include "process.h"
 
 namespace statesink::bench {
-
-// A port nobody listens on right now, for the ingester's metrics endpoint.
-std::uint16_t free_port();
 
 // One value from the ingester's Prometheus text; nullopt when unavailable.
 std::optional<double> ingest_metric(std::uint16_t port, const std::string& name);

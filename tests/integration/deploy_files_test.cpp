@@ -10,10 +10,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <ctime>
-#include <map>
-#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 

@@ -2,16 +2,11 @@
 // way Grafana expands it, as the reader account against a migrated database; the ingest
 // service's settings, taken from the compose file, run a real ingester through the account
 // the grants script creates.
-#include <unistd.h>
-
-#include <algorithm>
 #include <chrono>
-#include <cstring>
+#include <cstdio>
 #include <ctime>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <regex>
-#include <set>
 
 #include "db/error.h"
 #include "deploy_files.h"
