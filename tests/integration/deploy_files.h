@@ -10,6 +10,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -190,6 +191,26 @@ inline std::vector<Query> panel_queries() {
     }
   }
   return queries;
+}
+
+// Instructions with continuation lines joined and comments dropped, e.g. "RUN apt-get ...".
+inline std::vector<std::string> dockerfile_instructions() {
+  std::vector<std::string> out;
+  std::istringstream in(read_source_file("Dockerfile"));
+  std::string line;
+  std::string pending;
+  while (std::getline(in, line)) {
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    line = line.substr(first);
+    if (line.ends_with("\\")) {
+      pending += line.substr(0, line.size() - 1) + " ";
+      continue;
+    }
+    out.push_back(pending + line);
+    pending.clear();
+  }
+  return out;
 }
 
 }  // namespace statesink::testing

@@ -315,8 +315,6 @@ TEST_F(DeployDatabase, DashboardQueriesRunAsTheReaderAccount) {
   }
 }
 
-std::vector<std::string> dockerfile_instructions();  // below
-
 // The ingest service's environment from docker-compose.yml (over the image's ENV), with the
 // values of .env.example, pointed at the test servers instead of the compose host names.
 std::map<std::string, std::string> compose_ingest_environment(const std::string& database,
