@@ -22,6 +22,10 @@ namespace statesink::testing {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
 
 inline std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

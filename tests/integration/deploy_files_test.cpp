@@ -23,11 +23,6 @@
 namespace statesink::testing {
 namespace {
 
-using ::testing::Contains;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Not;
-
 // ---------------------------------------------------------------------------------------------
 // docker-compose.yml and .env.example
 

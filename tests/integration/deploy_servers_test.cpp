@@ -15,11 +15,6 @@
 namespace statesink::testing {
 namespace {
 
-using ::testing::Contains;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Not;
-
 // The dashboard's SQL as Grafana sends it: template variables replaced first (multi-value ones
 // as quoted lists), then the MySQL data source's macros.
 class GrafanaExpansion {
