@@ -7,9 +7,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include "child.h"
 #include "database.h"
 #include "ingester.h"
-#include "process.h"
+#include "proc_stats.h"
 #include "timing.h"
 
 namespace statesink::bench {
@@ -29,7 +30,7 @@ IngestRun run_ingest(Harness& harness, const std::string& name, std::size_t batc
   r.from_backlog = from_backlog;
   r.messages = messages;
   db::Connection c = harness.connect();
-  std::uint16_t metrics_port = free_port();
+  std::uint16_t metrics_port = testing::free_loopback_port();
   auto ingester = start_ingester(harness, dir, client_id, batch_size, metrics_port);
   const std::uint64_t baseline = wait_until_subscribed(harness, *ingester, c);
   const std::vector<std::string> simulate_args = {s.statesink.string(),
@@ -54,13 +55,14 @@ IngestRun run_ingest(Harness& harness, const std::string& name, std::size_t batc
     // whole stream for it; the clock starts when the ingester comes back.
     if (const int code = ingester->stop(std::chrono::seconds(60)); code != 0) {
       throw std::runtime_error("statesink ingest exited with " + std::to_string(code) + ":\n" +
-                               tail(ingester->log(), 20));
+                               testing::tail_file(ingester->log(), 20));
     }
     simulate = std::make_unique<Child>(simulate_args, dir, dir / "simulate.log");
     if (simulate->wait(std::chrono::minutes(10)).value_or(-1) != 0) {
-      throw std::runtime_error("statesink simulate failed:\n" + tail(simulate->log(), 20));
+      throw std::runtime_error("statesink simulate failed:\n" +
+                               testing::tail_file(simulate->log(), 20));
     }
-    metrics_port = free_port();
+    metrics_port = testing::free_loopback_port();
   }
   if (from_backlog) {
     // Resuming, the ingester subscribes again and the broker replays the
@@ -92,17 +94,18 @@ IngestRun run_ingest(Harness& harness, const std::string& name, std::size_t batc
   r.mosquitto_cpu = delta(before.mosquitto, after.mosquitto);
 
   if (simulate->wait(std::chrono::seconds(60)).value_or(-1) != 0) {
-    throw std::runtime_error("statesink simulate failed:\n" + tail(simulate->log(), 20));
+    throw std::runtime_error("statesink simulate failed:\n" +
+                             testing::tail_file(simulate->log(), 20));
   }
   r.simulate_cpu = simulate->cpu_seconds_at_exit();
   // "published N messages (N acknowledged) in S s: R/s"
-  const std::string said = tail(simulate->log(), 1);
+  const std::string said = testing::tail_file(simulate->log(), 1);
   if (const auto colon = said.rfind(": "); colon != std::string::npos) {
     r.simulate_rate = std::atof(said.c_str() + colon + 2);
   }
   if (const int code = ingester->stop(std::chrono::seconds(60)); code != 0) {
     throw std::runtime_error("statesink ingest exited with " + std::to_string(code) + ":\n" +
-                             tail(ingester->log(), 20));
+                             testing::tail_file(ingester->log(), 20));
   }
   const std::uint64_t stored = count_rows(c, "messages");
   if (stored < baseline + r.messages) {

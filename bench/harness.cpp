@@ -6,7 +6,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "process.h"
+#include "proc_stats.h"
 #include "simulate/stream.h"
 
 namespace statesink::bench {

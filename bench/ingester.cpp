@@ -1,9 +1,6 @@
 #include "ingester.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,24 +11,10 @@
 #include <vector>
 
 #include "database.h"
-#include "mqtt_session.h"
+#include "simulate/message.h"
 #include "timing.h"
 
 namespace statesink::bench {
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("cannot create a socket");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot find a free port");
-  return ntohs(address.sin_port);
-}
 
 std::optional<double> ingest_metric(std::uint16_t port, const std::string& name) {
   httplib::Client client("127.0.0.1", port);
@@ -77,27 +60,27 @@ std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesys
 // before that would be lost to a new session. Probe messages are published
 // until one arrives in the table.
 std::uint64_t wait_until_subscribed(const Harness& harness, Child& ingester, db::Connection& c) {
-  MqttSession probe(harness.mqtt_url(), "statesink-bench-probe-" + std::to_string(::getpid()));
+  mqtt::Publisher probe(harness.mqtt_url(), "statesink-bench-probe-" + std::to_string(::getpid()));
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
-    probe.publish("bench/probe/ready/state", std::to_string(attempt), false);
+    probe.publish("bench/probe/ready/state", std::to_string(attempt), simulate::kQos, false);
     const auto until = Clock::now() + std::chrono::seconds(1);
     while (Clock::now() < until) {
       probe.loop(std::chrono::milliseconds(20));
       if (max_id(c) > 0) {
         // A probe sent just before may still be on its way.
-        probe.drain(std::chrono::seconds(5));
+        drain(probe, std::chrono::seconds(5));
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         return max_id(c);
       }
       if (!ingester.running()) {
         throw std::runtime_error("statesink ingest exited during start-up:\n" +
-                                 tail(ingester.log(), 20));
+                                 testing::tail_file(ingester.log(), 20));
       }
     }
   }
   throw std::runtime_error("statesink ingest did not store a probe message within 60 s:\n" +
-                           tail(ingester.log(), 20));
+                           testing::tail_file(ingester.log(), 20));
 }
 
 // Polling MAX(id) reads one end of the primary key, so it costs the server
@@ -113,19 +96,28 @@ void wait_for_rows(Child& ingester, Child* simulate, db::Connection& c, std::uin
       last_progress = Clock::now();
     }
     if (!ingester.running()) {
-      throw std::runtime_error("statesink ingest exited:\n" + tail(ingester.log(), 20));
+      throw std::runtime_error("statesink ingest exited:\n" +
+                               testing::tail_file(ingester.log(), 20));
     }
     if (simulate != nullptr) {
       if (auto code = simulate->wait(std::chrono::milliseconds(0)); code && *code != 0) {
-        throw std::runtime_error("statesink simulate failed:\n" + tail(simulate->log(), 20));
+        throw std::runtime_error("statesink simulate failed:\n" +
+                                 testing::tail_file(simulate->log(), 20));
       }
     }
     if (Clock::now() - last_progress > std::chrono::seconds(60)) {
       throw std::runtime_error("no new rows for 60 s (" + std::to_string(now) + " of " +
                                std::to_string(target) + "); ingest log:\n" +
-                               tail(ingester.log(), 20));
+                               testing::tail_file(ingester.log(), 20));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void drain(mqtt::Publisher& publisher, std::chrono::seconds timeout) {
+  if (!publisher.wait_acked(timeout)) {
+    throw std::runtime_error("the broker acknowledged " + std::to_string(publisher.acked()) +
+                             " of " + std::to_string(publisher.sent()) + " messages");
   }
 }
 
@@ -133,10 +125,10 @@ void wait_for_rows(Child& ingester, Child* simulate, db::Connection& c, std::uin
 // later message, and the retained copies of the simulator's topics would be
 // replayed to the next subscriber and counted as its traffic.
 void tidy_broker(const Harness& harness, const std::string& ingest_client_id) {
-  { MqttSession end_session(harness.mqtt_url(), ingest_client_id); }
-  MqttSession tidy(harness.mqtt_url(), "statesink-bench-tidy-" + std::to_string(::getpid()));
-  for (const std::string& topic : harness.topics()) tidy.publish(topic, "", true);
-  tidy.drain(std::chrono::seconds(60));
+  { mqtt::Publisher end_session(harness.mqtt_url(), ingest_client_id); }
+  mqtt::Publisher tidy(harness.mqtt_url(), "statesink-bench-tidy-" + std::to_string(::getpid()));
+  for (const std::string& topic : harness.topics()) tidy.publish(topic, "", simulate::kQos, true);
+  drain(tidy, std::chrono::seconds(60));
 }
 
 }  // namespace statesink::bench

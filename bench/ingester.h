@@ -4,6 +4,7 @@
 // listens, following its progress through the table, reading its metrics,
 // and clearing its traces from the broker afterwards.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -11,14 +12,12 @@
 #include <optional>
 #include <string>
 
+#include "child.h"
 #include "db/connection.h"
 #include "harness.h"
-#include "process.h"
+#include "mqtt/publisher.h"
 
 namespace statesink::bench {
-
-// A port nobody listens on right now, for the ingester's metrics endpoint.
-std::uint16_t free_port();
 
 // One value from the ingester's Prometheus text; nullopt when unavailable.
 std::optional<double> ingest_metric(std::uint16_t port, const std::string& name);
@@ -33,6 +32,10 @@ std::uint64_t wait_until_subscribed(const Harness& harness, Child& ingester, db:
 // Returns once `target` rows are in `messages`; throws when the ingester or
 // the simulator (when given) fails, or nothing arrives for 60 s.
 void wait_for_rows(Child& ingester, Child* simulate, db::Connection& c, std::uint64_t target);
+
+// Waits until the broker has acknowledged everything `publisher` sent;
+// throws at the timeout.
+void drain(mqtt::Publisher& publisher, std::chrono::seconds timeout);
 
 // Leaves the broker as the next phase needs it.
 void tidy_broker(const Harness& harness, const std::string& ingest_client_id);

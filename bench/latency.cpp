@@ -35,7 +35,8 @@ LatencyRun run_latency(Harness& harness) {
   const auto total = static_cast<std::size_t>(s.latency_rate * s.latency_seconds);
 
   db::Connection c = harness.connect();
-  auto ingester = start_ingester(harness, phase.dir, phase.client_id, 1000, free_port());
+  auto ingester =
+      start_ingester(harness, phase.dir, phase.client_id, 1000, testing::free_loopback_port());
   const std::uint64_t baseline = wait_until_subscribed(harness, *ingester, c);
 
   std::vector<Clock::time_point> seen(total);
@@ -76,7 +77,7 @@ LatencyRun run_latency(Harness& harness) {
   if (r.seen < total) {
     throw std::runtime_error("latency: only " + std::to_string(r.seen) + " of " +
                              std::to_string(total) + " messages arrived; ingest log:\n" +
-                             tail(ingester->log(), 20));
+                             testing::tail_file(ingester->log(), 20));
   }
   const std::vector<Clock::time_point>& published = publisher.published();
   const std::vector<std::int64_t>& published_us = publisher.published_micros();

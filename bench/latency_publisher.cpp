@@ -1,6 +1,7 @@
 #include "latency_publisher.h"
 
-#include "mqtt_session.h"
+#include "ingester.h"
+#include "mqtt/publisher.h"
 
 namespace statesink::bench {
 
@@ -24,7 +25,7 @@ void LatencyPublisher::join() {
 void LatencyPublisher::publish(const config::MqttUrl& url, const std::string& client_id,
                                const std::vector<simulate::Message>& messages, double rate) {
   try {
-    MqttSession session(url, client_id);
+    mqtt::Publisher session(url, client_id);
     const auto start = Clock::now();
     for (std::size_t i = 0; i < published_.size(); ++i) {
       const auto due = start + std::chrono::duration_cast<Clock::duration>(
@@ -40,14 +41,14 @@ void LatencyPublisher::publish(const config::MqttUrl& url, const std::string& cl
       }
       published_[i] = Clock::now();
       published_us_[i] = now_micros();
-      session.publish(messages[i].topic, messages[i].payload, messages[i].retain);
+      session.publish(messages[i].topic, messages[i].payload, simulate::kQos, messages[i].retain);
       // libmosquitto keeps only 20 QoS 1 messages in flight and sends the
       // next one when a PUBACK is read, which happens only in loop(): going
       // round it after every message keeps the publish time the send time.
       session.loop(std::chrono::milliseconds(0));
     }
     seconds_ = seconds_since(start);
-    session.drain(std::chrono::seconds(60));
+    drain(session, std::chrono::seconds(60));
   } catch (...) {
     error_ = std::current_exception();
   }

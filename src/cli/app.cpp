@@ -89,8 +89,7 @@ int run(int argc, char** argv) {
     print_error(context.err, e.what());
     return kUsage;
   } catch (const db::DbError& e) {
-    const std::string hint = db::advice(e);
-    print_error(context.err, std::string(e.what()) + (hint.empty() ? "" : "; " + hint));
+    print_error(context.err, db::describe(e));
     return kFailure;
   } catch (const std::exception& e) {
     print_error(context.err, e.what());

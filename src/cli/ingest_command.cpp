@@ -3,7 +3,9 @@
 #include <fstream>
 #include <memory>
 
+#include "config/settings.h"
 #include "ingest/service.h"
+#include "spool/options.h"
 #include "util/error.h"
 #include "util/units.h"
 
@@ -83,15 +85,7 @@ ingest::ServiceOptions resolve(const IngestFlags& f, const config::SettingSource
   o.receiver.exclude = f.exclude;
   if (f.exclude.empty()) {
     if (auto list = s.lookup("STATESINK_EXCLUDE"); list && !list->empty()) {
-      std::size_t start = 0;
-      while (start <= list->size()) {
-        const auto comma = list->find(',', start);
-        o.receiver.exclude.push_back(list->substr(start, comma - start));
-        if (comma == std::string::npos) {
-          break;
-        }
-        start = comma + 1;
-      }
+      o.receiver.exclude = config::split_list(*list);
     }
   }
 
@@ -117,8 +111,9 @@ ingest::ServiceOptions resolve(const IngestFlags& f, const config::SettingSource
   o.spool.max_bytes =
       parse_size(s.resolve(f.spool_max, "STATESINK_SPOOL_MAX", "1GiB"), "--spool-max");
   o.spool.sync = spool::parse_sync_mode(s.resolve(f.sync, "STATESINK_SYNC", "interval"));
-  o.spool.sync_interval = parse_duration(
-      s.resolve(f.sync_interval, "STATESINK_SYNC_INTERVAL", "100ms"), "--sync-interval");
+  if (auto interval = f.sync_interval ? f.sync_interval : s.lookup("STATESINK_SYNC_INTERVAL")) {
+    o.spool.sync_interval = parse_duration(*interval, "--sync-interval");
+  }
 
   o.report_interval = parse_duration(
       s.resolve(f.report_interval, "STATESINK_REPORT_INTERVAL", "10s"), "--report-interval");
@@ -161,7 +156,8 @@ void add_ingest_command(CLI::App& app, Context& context) {
                   "When the spool is synced to disk: every, interval or never (STATESINK_SYNC; "
                   "interval). Bounds what a power cut can lose; see the README");
   cmd->add_option("--sync-interval", flags->sync_interval,
-                  "Sync period for --sync interval (STATESINK_SYNC_INTERVAL; 100ms)");
+                  "Sync period for --sync interval (STATESINK_SYNC_INTERVAL; " +
+                      std::to_string(spool::kDefaultSyncInterval.count()) + "ms)");
   cmd->add_option("--batch-size", flags->batch_size,
                   "Messages per INSERT transaction at most (STATESINK_BATCH_SIZE; 1000)");
   cmd->add_option("--batch-delay", flags->batch_delay,

@@ -14,7 +14,7 @@
 namespace statesink::cli {
 namespace {
 
-struct MigrateOptions {
+struct MigrateFlags {
   std::optional<std::string> db;
   std::optional<std::string> dir;
   int lock_timeout = 300;
@@ -24,19 +24,19 @@ struct MigrateOptions {
   std::uint64_t version = 0;
 };
 
-migrate::MigrationSet load_migrations(const MigrateOptions& options) {
-  return options.dir ? migrate::MigrationSet::from_directory(*options.dir)
-                     : migrate::MigrationSet::embedded();
+migrate::MigrationSet load_migrations(const MigrateFlags& flags) {
+  return flags.dir ? migrate::MigrationSet::from_directory(*flags.dir)
+                   : migrate::MigrationSet::embedded();
 }
 
 // Runs `action` with a Migrator connected to the configured database.
 template <typename Action>
-void with_migrator(Context& context, const MigrateOptions& options, Action action) {
-  migrate::MigrationSet migrations = load_migrations(options);
-  config::DbUrl url = config::resolve_db_url(options.db, context.sources());
+void with_migrator(Context& context, const MigrateFlags& flags, Action action) {
+  migrate::MigrationSet migrations = load_migrations(flags);
+  config::DbUrl url = config::resolve_db_url(flags.db, context.sources());
   db::Connection connection = db::Connection::open(url);
   migrate::Migrator migrator(connection, std::move(migrations), context.out, context.err,
-                             {std::chrono::seconds(options.lock_timeout)});
+                             {std::chrono::seconds(flags.lock_timeout)});
   action(migrator);
 }
 
@@ -65,18 +65,18 @@ void print_status(Context& context, const std::vector<migrate::StatusRow>& rows)
 }  // namespace
 
 void add_migrate_command(CLI::App& app, Context& context) {
-  auto options = std::make_shared<MigrateOptions>();
+  auto flags = std::make_shared<MigrateFlags>();
   CLI::App* migrate = app.add_subcommand("migrate", "Create and upgrade the database schema");
   migrate->require_subcommand(1);
   migrate->fallthrough();
-  migrate->add_option("--db", options->db,
+  migrate->add_option("--db", flags->db,
                       "Database URL mysql://user[:password]@host[:port]/database "
                       "[env: STATESINK_DB]");
-  migrate->add_option("--dir", options->dir,
+  migrate->add_option("--dir", flags->dir,
                       "Folder of NNNN_name.up.sql / .down.sql files (default: the migrations "
                       "built into this binary; for 'new': ./migrations)");
   migrate
-      ->add_option("--lock-timeout", options->lock_timeout,
+      ->add_option("--lock-timeout", flags->lock_timeout,
                    "Seconds to wait for another migrate on the same database")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
@@ -84,36 +84,36 @@ void add_migrate_command(CLI::App& app, Context& context) {
   CLI::App* status =
       migrate->add_subcommand("status", "List applied, pending and changed migrations");
   status->fallthrough();
-  status->callback([&context, options] {
-    with_migrator(context, *options,
+  status->callback([&context, flags] {
+    with_migrator(context, *flags,
                   [&](migrate::Migrator& migrator) { print_status(context, migrator.status()); });
   });
 
   CLI::App* up = migrate->add_subcommand("up", "Apply pending migrations in order");
   up->fallthrough();
-  up->add_option("--to", options->to, "Stop after this version");
-  up->add_flag("--dry-run", options->dry_run, "Print the SQL instead of running it");
-  up->callback([&context, options] {
-    with_migrator(context, *options,
-                  [&](migrate::Migrator& migrator) { migrator.up(options->to, options->dry_run); });
+  up->add_option("--to", flags->to, "Stop after this version");
+  up->add_flag("--dry-run", flags->dry_run, "Print the SQL instead of running it");
+  up->callback([&context, flags] {
+    with_migrator(context, *flags,
+                  [&](migrate::Migrator& migrator) { migrator.up(flags->to, flags->dry_run); });
   });
 
   CLI::App* down = migrate->add_subcommand("down", "Roll back to VERSION using the down files");
   down->fallthrough();
-  down->add_option("--to", options->to, "Version to roll back to (0: undo every migration)")
+  down->add_option("--to", flags->to, "Version to roll back to (0: undo every migration)")
       ->required();
-  down->add_flag("--dry-run", options->dry_run, "Print the SQL instead of running it");
-  down->callback([&context, options] {
-    with_migrator(context, *options, [&](migrate::Migrator& migrator) {
-      migrator.down(options->to.value_or(0), options->dry_run);
+  down->add_flag("--dry-run", flags->dry_run, "Print the SQL instead of running it");
+  down->callback([&context, flags] {
+    with_migrator(context, *flags, [&](migrate::Migrator& migrator) {
+      migrator.down(flags->to.value_or(0), flags->dry_run);
     });
   });
 
   CLI::App* verify =
       migrate->add_subcommand("verify", "Fail if an applied migration's file was edited");
   verify->fallthrough();
-  verify->callback([&context, options] {
-    with_migrator(context, *options, [&](migrate::Migrator& migrator) {
+  verify->callback([&context, flags] {
+    with_migrator(context, *flags, [&](migrate::Migrator& migrator) {
       std::string problems;
       int applied = 0;
       for (const auto& row : migrator.status()) {
@@ -135,21 +135,21 @@ void add_migrate_command(CLI::App& app, Context& context) {
 
   CLI::App* create = migrate->add_subcommand("new", "Create the next numbered pair of files");
   create->fallthrough();
-  create->add_option("name", options->name, "Name in a-z, 0-9 and _, e.g. add_facts_index")
+  create->add_option("name", flags->name, "Name in a-z, 0-9 and _, e.g. add_facts_index")
       ->required();
-  create->callback([&context, options] {
+  create->callback([&context, flags] {
     auto [up_file, down_file] =
-        migrate::create_migration_files(options->dir.value_or("migrations"), options->name);
+        migrate::create_migration_files(flags->dir.value_or("migrations"), flags->name);
     context.out << "created " << up_file.string() << "\ncreated " << down_file.string() << "\n";
   });
 
   CLI::App* forget = migrate->add_subcommand(
       "forget", "Drop the record of a migration that stopped part-way, after undoing it by hand");
   forget->fallthrough();
-  forget->add_option("version", options->version, "Version of the failed migration")->required();
-  forget->callback([&context, options] {
-    with_migrator(context, *options,
-                  [&](migrate::Migrator& migrator) { migrator.forget(options->version); });
+  forget->add_option("version", flags->version, "Version of the failed migration")->required();
+  forget->callback([&context, flags] {
+    with_migrator(context, *flags,
+                  [&](migrate::Migrator& migrator) { migrator.forget(flags->version); });
   });
 }
 

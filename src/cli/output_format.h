@@ -1,10 +1,10 @@
 #pragma once
 
 #include <iosfwd>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "util/result_table.h"
 
 namespace statesink::cli {
 
@@ -12,26 +12,6 @@ enum class OutputFormat { table, json, csv };
 
 // "table", "json" or "csv"; anything else is a UsageError naming `option`.
 OutputFormat parse_output_format(std::string_view text, std::string_view option = "--format");
-
-// How a column's text is written where the format has types.
-enum class ColumnKind {
-  text,     // JSON string
-  number,   // JSON number (a DOUBLE column)
-  integer,  // JSON number without a fraction (a count)
-  time,     // DATETIME(6) in UTC: JSON gets ISO-8601 with Z, table and CSV keep the SQL form
-};
-
-struct Column {
-  std::string name;   // JSON key and CSV header: the SQL column's name
-  std::string title;  // table header
-  ColumnKind kind = ColumnKind::text;
-};
-
-// A result as the database returns it: every cell as text, NULL as nullopt.
-struct ResultTable {
-  std::vector<Column> columns;
-  std::vector<std::vector<std::optional<std::string>>> rows;
-};
 
 // table: aligned columns for a terminal, NULL as an empty cell and control
 //        characters escaped (\n, \t, \xHH) so that every row stays one line;

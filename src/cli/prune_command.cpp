@@ -8,17 +8,17 @@
 #include <ostream>
 #include <string>
 
-#include "cli/message_pruner.h"
-#include "cli/time_arg.h"
 #include "config/settings.h"
 #include "db/connection.h"
+#include "history/message_pruner.h"
 #include "util/error.h"
+#include "util/time_arg.h"
 #include "util/units.h"
 
 namespace statesink::cli {
 namespace {
 
-struct PruneOptions {
+struct PruneFlags {
   std::optional<std::string> db;
   std::string older_than;
   std::uint32_t batch = 5000;
@@ -45,21 +45,21 @@ std::string seconds_text(std::chrono::milliseconds took) {
 }
 
 void report_oldest(Context& context, db::Connection& connection) {
-  if (const auto oldest = oldest_message(connection)) {
+  if (const auto oldest = history::oldest_message(connection)) {
     context.out << "oldest remaining message: " << *oldest << " UTC\n";
   } else {
     context.out << "no messages remain\n";
   }
 }
 
-void run_prune(Context& context, const PruneOptions& options) {
-  const UtcTime cutoff = cutoff_for(options.older_than, utc_now());
+void run_prune(Context& context, const PruneFlags& flags) {
+  const UtcTime cutoff = cutoff_for(flags.older_than, utc_now());
   const std::string before = format_sql_datetime(cutoff) + " UTC";
   db::Connection connection =
-      db::Connection::open(config::resolve_db_url(options.db, context.sources()));
+      db::Connection::open(config::resolve_db_url(flags.db, context.sources()));
 
-  if (options.dry_run) {
-    const PrunableMessages prunable = count_prunable(connection, cutoff);
+  if (flags.dry_run) {
+    const history::PrunableMessages prunable = history::count_prunable(connection, cutoff);
     context.out << "dry run: would delete " << prunable.count << " message(s) received before "
                 << before;
     if (prunable.oldest) {
@@ -72,8 +72,8 @@ void run_prune(Context& context, const PruneOptions& options) {
   // A long run says now and then that it is still working, on stderr so
   // that stdout holds only the summary.
   auto last_report = std::chrono::steady_clock::now();
-  const PruneProgress done =
-      prune_messages(connection, cutoff, options.batch, [&](const PruneProgress& progress) {
+  const history::PruneProgress done = history::prune_messages(
+      connection, cutoff, flags.batch, [&](const history::PruneProgress& progress) {
         const auto now = std::chrono::steady_clock::now();
         if (now - last_report >= std::chrono::seconds(10)) {
           last_report = now;
@@ -81,7 +81,7 @@ void run_prune(Context& context, const PruneOptions& options) {
         }
       });
   context.out << "deleted " << done.messages << " message(s) received before " << before << " in "
-              << done.chunks << " chunk(s) of at most " << options.batch << ", "
+              << done.chunks << " chunk(s) of at most " << flags.batch << ", "
               << seconds_text(done.took) << "; facts and current_states are unchanged\n";
   if (done.rejections > 0) {
     context.out << "deleted the rejection records of " << done.rejections
@@ -93,7 +93,7 @@ void run_prune(Context& context, const PruneOptions& options) {
 }  // namespace
 
 void add_prune_command(CLI::App& app, Context& context) {
-  auto options = std::make_shared<PruneOptions>();
+  auto flags = std::make_shared<PruneFlags>();
   CLI::App* prune = app.add_subcommand(
       "prune",
       "Delete raw messages (the messages table) received more than DURATION ago. Facts and "
@@ -101,22 +101,22 @@ void add_prune_command(CLI::App& app, Context& context) {
       "the deleted ones. Runs in chunks of --batch messages, each its own short transaction, so "
       "ingestion goes on meanwhile; an interrupted run keeps the chunks it finished");
   prune
-      ->add_option("--older-than", options->older_than,
+      ->add_option("--older-than", flags->older_than,
                    "Age of the messages to delete, by received_at and this machine's clock: "
                    "30d, 12h, 90m (above zero)")
       ->required();
-  prune->add_option("--batch", options->batch, "Messages deleted per transaction")
+  prune->add_option("--batch", flags->batch, "Messages deleted per transaction")
       ->check(CLI::Range(1, 50000))
       ->capture_default_str();
-  prune->add_flag("--dry-run", options->dry_run,
+  prune->add_flag("--dry-run", flags->dry_run,
                   "Count the messages that would be deleted, delete nothing");
-  prune->add_option("--db", options->db,
+  prune->add_option("--db", flags->db,
                     "Database URL mysql://user[:password]@host[:port]/database "
                     "[env: STATESINK_DB]");
   prune->footer(
       "Prints the messages deleted, the chunks, the time taken and the oldest message left. "
       "Exit status: 0 success, 1 database error, 2 usage error.");
-  prune->callback([&context, options] { run_prune(context, *options); });
+  prune->callback([&context, flags] { run_prune(context, *flags); });
 }
 
 }  // namespace statesink::cli

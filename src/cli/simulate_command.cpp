@@ -2,14 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 
-#include "mqtt/client.h"
-#include "simulate/stream.h"
+#include "mqtt/publisher.h"
+#include "simulate/publish.h"
 #include "util/error.h"
 #include "util/units.h"
 
@@ -33,10 +33,6 @@ std::atomic<bool> interrupted{false};
 
 extern "C" void on_interrupt(int /*signal*/) { interrupted = true; }
 
-// Keeps at most this many publishes waiting for their PUBACK, so memory stays
-// bounded when the broker is slower than the loop.
-constexpr std::uint64_t kMaxUnacknowledged = 2000;
-
 void run(const SimulateFlags& f, Context& context) {
   simulate::Options options;
   options.installations = f.installations;
@@ -53,88 +49,31 @@ void run(const SimulateFlags& f, Context& context) {
   if (!f.count && !f.duration) {
     throw UsageError("give --count N or --duration D (e.g. --duration 60s)");
   }
-  std::optional<std::chrono::milliseconds> duration;
+  simulate::Pace pace{.rate = f.rate, .count = f.count, .duration = std::nullopt};
   if (f.duration) {
-    duration = parse_duration(*f.duration, "--duration");
+    pace.duration = parse_duration(*f.duration, "--duration");
   }
 
-  mqtt::ClientOptions client_options;
-  client_options.url = config::resolve_mqtt_url(f.mqtt, context.sources());
-  client_options.client_id =
+  mqtt::Publisher::Options publisher_options;
+  publisher_options.client.url = config::resolve_mqtt_url(f.mqtt, context.sources());
+  publisher_options.client.client_id =
       f.client_id.value_or("statesink-simulate-" + std::to_string(::getpid()));
-  std::atomic<std::uint64_t> acked{0};
-  bool connected = false;
-  std::string refused;
-  mqtt::Client::Callbacks callbacks;
-  callbacks.connected = [&](bool) { connected = true; };
-  callbacks.disconnected = [&](int reason) {
-    if (!connected && reason != 0) {
-      refused = mqtt::describe_reason(reason, client_options.protocol);
-    }
-  };
-  callbacks.published = [&](int) { ++acked; };
-  mqtt::Client client(client_options, callbacks);
-  client.connect();
-  const auto connect_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!connected) {
-    client.loop(std::chrono::milliseconds(50));
-    if (!refused.empty()) {
-      throw std::runtime_error("the broker " + client.where() +
-                               " refused the connection: " + refused);
-    }
-    if (std::chrono::steady_clock::now() > connect_deadline) {
-      throw std::runtime_error("no answer from the broker " + client.where() + " within 10 s");
-    }
-  }
+  publisher_options.max_unacknowledged = 2000;
+  mqtt::Publisher publisher(publisher_options);
 
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   simulate::MessageStream stream(options);
-  const auto start = std::chrono::steady_clock::now();
-  std::uint64_t sent = 0;
-  while (!interrupted) {
-    const auto now = std::chrono::steady_clock::now();
-    if ((f.count && sent >= *f.count) || (duration && now - start >= *duration)) {
-      break;
-    }
-    if (f.rate > 0) {
-      const auto due =
-          start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                      std::chrono::duration<double>(static_cast<double>(sent) / f.rate));
-      if (due > now) {
-        // Rounded up: a wait rounded down to 0 ms would spin a CPU at rates
-        // above 1000/s; instead what fell due meanwhile goes out together.
-        client.loop(std::chrono::ceil<std::chrono::milliseconds>(due - now));
-        continue;
-      }
-    }
-    while (sent - acked >= kMaxUnacknowledged) {
-      client.loop(std::chrono::milliseconds(10));
-    }
-    const simulate::Message m = stream.next();
-    client.publish(m.topic, m.payload, simulate::kQos, m.retain);
-    ++sent;
-    if (sent % 64 == 0) {
-      client.loop(std::chrono::milliseconds(0));
-    }
-  }
-  const auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (acked < sent && std::chrono::steady_clock::now() < drain_deadline) {
-    client.loop(std::chrono::milliseconds(20));
-  }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  client.disconnect();
-  client.loop(std::chrono::milliseconds(50));
+  const simulate::Published done = simulate::publish(stream, publisher, pace, interrupted);
   char line[200];
   std::snprintf(
       line, sizeof line, "published %llu messages (%llu acknowledged) in %.2f s: %.0f/s\n",
-      static_cast<unsigned long long>(sent), static_cast<unsigned long long>(acked.load()), seconds,
-      static_cast<double>(sent) / std::max(seconds, 1e-6));
+      static_cast<unsigned long long>(done.sent), static_cast<unsigned long long>(done.acked),
+      done.seconds, static_cast<double>(done.sent) / std::max(done.seconds, 1e-6));
   context.out << line;
-  if (acked < sent) {
-    throw std::runtime_error("the broker acknowledged only " + std::to_string(acked.load()) +
-                             " of " + std::to_string(sent) + " messages within 60 s");
+  if (done.acked < done.sent) {
+    throw std::runtime_error("the broker acknowledged only " + std::to_string(done.acked) + " of " +
+                             std::to_string(done.sent) + " messages within 60 s");
   }
 }
 

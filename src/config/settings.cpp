@@ -91,6 +91,20 @@ std::string SettingSources::resolve(const std::optional<std::string>& flag,
   return std::string(fallback);
 }
 
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = list.find(',', start);
+    items.push_back(
+        trim(list.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+    if (comma == std::string_view::npos) {
+      return items;
+    }
+    start = comma + 1;
+  }
+}
+
 DbUrl resolve_db_url(const std::optional<std::string>& flag, const SettingSources& sources) {
   DbUrl url = parse_db_url(sources.resolve(flag, "STATESINK_DB", kDefaultDbUrl));
   if (url.password.empty()) {
@@ -118,16 +132,7 @@ std::vector<std::string> resolve_topics(const std::vector<std::string>& flags,
   if (!flags.empty()) {
     topics = flags;
   } else if (auto list = sources.lookup("STATESINK_TOPICS")) {
-    std::size_t start = 0;
-    while (true) {
-      auto comma = list->find(',', start);
-      topics.push_back(trim(std::string_view(*list).substr(
-          start, comma == std::string::npos ? std::string::npos : comma - start)));
-      if (comma == std::string::npos) {
-        break;
-      }
-      start = comma + 1;
-    }
+    topics = split_list(*list);
   } else {
     topics.emplace_back(kDefaultTopic);
   }

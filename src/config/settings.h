@@ -36,6 +36,10 @@ class SettingSources {
   std::map<std::string, std::string> dotenv_;
 };
 
+// The items of a comma list in a setting ("a, b,c"), each without the spaces
+// and tabs around it; empty items are kept, for the caller to reject.
+std::vector<std::string> split_list(std::string_view list);
+
 // --db / STATESINK_DB; the password comes from the URL, or else from
 // STATESINK_DB_PASSWORD (environment, then .env).
 DbUrl resolve_db_url(const std::optional<std::string>& flag, const SettingSources& sources);

@@ -78,6 +78,12 @@ TEST(Settings, TopicsFromFlagsListOrDefault) {
   EXPECT_EQ(resolve_topics({}, sources({}, {})), std::vector<std::string>{"homeassistant/#"});
 }
 
+TEST(Settings, CommaListsAreTrimmedAndKeepEmptyItems) {
+  EXPECT_EQ(split_list("a, b ,\tc"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(split_list("one"), (std::vector<std::string>{"one"}));
+  EXPECT_EQ(split_list("a,,b,"), (std::vector<std::string>{"a", "", "b", ""}));
+}
+
 TEST(Settings, MalformedTopicFiltersAreUsageErrors) {
   auto none = sources({}, {});
   for (const char* bad : {"", "a/#/b", "a#", "a/b+", "$share/g/a/#"}) {

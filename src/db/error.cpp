@@ -129,4 +129,9 @@ bool is_retryable_error(unsigned code) {
   return is_connection_error(code) || contains(kTransientErrors, code);
 }
 
+std::string describe(const DbError& error) {
+  const std::string hint = advice(error);
+  return hint.empty() ? std::string(error.what()) : std::string(error.what()) + "; " + hint;
+}
+
 }  // namespace statesink::db

@@ -45,4 +45,8 @@ bool is_content_error(unsigned code);
 // specific to say), for the end of a one-line message.
 std::string advice(const DbError& error);
 
+// The error's message followed by its advice, if any: the one line a user or
+// the log is told.
+std::string describe(const DbError& error);
+
 }  // namespace statesink::db

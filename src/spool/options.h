@@ -14,7 +14,7 @@ namespace statesink::spool {
 //   every     each append is synced before it returns, so before the broker is
 //             acknowledged: nothing acknowledged is ever lost. Costs one disk
 //             flush per message, which bounds the message rate on slow disks.
-//   interval  synced at most `sync_interval` (default 200 ms) after an append,
+//   interval  synced at most `sync_interval` (default kDefaultSyncInterval) after an append,
 //             by a background thread even when no more messages come: a power
 //             cut loses at most the messages acknowledged in that last window
 //             (plus the time one fdatasync takes).
@@ -31,6 +31,9 @@ const char* to_string(SyncMode mode);
 // "every", "interval" or "never"; throws UsageError otherwise.
 SyncMode parse_sync_mode(std::string_view text);
 
+// What `interval` waits at most when no setting says otherwise.
+inline constexpr std::chrono::milliseconds kDefaultSyncInterval{100};
+
 struct SpoolOptions {
   std::filesystem::path directory;
   // A segment is closed and a new one started when a record would take it past this size.
@@ -40,7 +43,7 @@ struct SpoolOptions {
   // messages already received must be stored. 0: no limit.
   std::uint64_t max_bytes = 1u << 30;
   SyncMode sync = SyncMode::interval;
-  std::chrono::milliseconds sync_interval{200};
+  std::chrono::milliseconds sync_interval = kDefaultSyncInterval;
   // How many of the newest records recent_records() reports after opening.
   std::size_t recent_records = 1024;
 };

@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli/fact_queries.h"
 #include "cli_fixture.h"
+#include "history/fact_queries.h"
 
 namespace statesink::testing {
 namespace {
@@ -314,15 +314,15 @@ TEST_F(QueryCli, QueriesUseTheStateTimeIndex) {
   const std::string from = "'2024-05-01 10:00:00'";
   const std::string to = "'2024-05-01 11:00:00'";
   for (const auto& plan :
-       {sql("EXPLAIN " + with_values(cli::facts_between_sql(1), {ids[0], from, to})),
-        sql("EXPLAIN " + with_values(cli::facts_between_sql(2), {ids[0], ids[1], from, to}))}) {
+       {sql("EXPLAIN " + with_values(history::facts_between_sql(1), {ids[0], from, to})),
+        sql("EXPLAIN " + with_values(history::facts_between_sql(2), {ids[0], ids[1], from, to}))}) {
     // id select_type table type possible_keys key key_len ref rows Extra
     EXPECT_THAT(plan, HasSubstr("\tfacts\trange\t")) << plan;
     EXPECT_THAT(plan, HasSubstr("\tfacts_state_time\t")) << plan;
   }
 
   const std::string latest =
-      sql("EXPLAIN " + with_values(cli::latest_facts_sql(2, 10), {ids[0], ids[1]}));
+      sql("EXPLAIN " + with_values(history::latest_facts_sql(2, 10), {ids[0], ids[1]}));
   for (const std::string& row : lines(latest)) {
     if (row.find("\tfacts\t") != std::string::npos) {
       EXPECT_THAT(row, HasSubstr("\tfacts_state_time\t")) << latest;

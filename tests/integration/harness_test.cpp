@@ -19,7 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using std::chrono::steady_clock;
 using ::testing::HasSubstr;
 
 std::string slurp(const fs::path& file) {
@@ -208,10 +207,9 @@ TEST(Process, RunCommandAppliesOptions) {
 }
 
 TEST(Process, RunCommandTimesOut) {
-  const auto start = steady_clock::now();
+  // -1 says the timeout ended it: sleep itself would have exited with 0.
   const CommandResult r = run_command({"sleep", "30"}, {}, milliseconds(200));
   EXPECT_EQ(r.exit_code, -1);
-  EXPECT_LT(steady_clock::now() - start, seconds(10));
 }
 
 TEST(Process, UnknownProgramThrows) {
@@ -240,11 +238,9 @@ TEST(Process, StopKillsAProcessIgnoringSigterm) {
   Process stubborn({"sh", "-c", "trap '' TERM; echo ready; exec sleep 600"}, o);
   ASSERT_TRUE(wait_until([&] { return slurp(out) == "ready\n"; }, seconds(20)));
 
-  const auto start = steady_clock::now();
+  // The status says SIGKILL ended it, so SIGTERM alone did not; and it is gone.
   EXPECT_EQ(stubborn.stop(milliseconds(300)), 128 + SIGKILL);
-  const auto took = steady_clock::now() - start;
-  EXPECT_GE(took, milliseconds(300));
-  EXPECT_LT(took, seconds(10));
+  EXPECT_FALSE(stubborn.running());
   EXPECT_TRUE(process_is_dead(stubborn.pid()));
 }
 
@@ -279,9 +275,10 @@ TEST(ProcessDeathTest, ChildDiesWithItsParent) {
 }
 
 TEST(Process, WaitUntil) {
-  const auto start = steady_clock::now();
-  EXPECT_FALSE(wait_until([] { return false; }, milliseconds(100)));
-  EXPECT_GE(steady_clock::now() - start, milliseconds(100));
+  // A condition that never holds is asked again after the last sleep.
+  int never = 0;
+  EXPECT_FALSE(wait_until([&] { return ++never < 0; }, milliseconds(100), milliseconds(20)));
+  EXPECT_GE(never, 2);
 
   int calls = 0;
   EXPECT_TRUE(wait_until([&] { return ++calls == 3; }, seconds(10), milliseconds(1)));

@@ -1,5 +1,5 @@
 // What the ingestion tests share: a publisher built on the project's MQTT
-// client, an ingester run as a process, and queries on the test database.
+// publisher, an ingester run as a process, and queries on the test database.
 #pragma once
 
 #include <gmock/gmock.h>
@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "config/url.h"
-#include "mqtt/client.h"
+#include "mqtt/publisher.h"
 #include "process.h"
 #include "servers.h"
 
@@ -27,62 +27,48 @@ inline std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
-// Publishes through a real MQTT connection and counts the broker's PUBACKs.
+// Publishes through the project's MQTT publisher, which waits for the
+// broker's PUBACK of every QoS 1 message. A lost connection makes failed()
+// true instead of throwing, so a publishing thread can end quietly.
 class Publisher {
  public:
   explicit Publisher(const std::string& client_id) {
-    mqtt::ClientOptions options;
-    options.url = config::parse_mqtt_url(servers().mosquitto.url());
-    options.client_id = client_id;
-    mqtt::Client::Callbacks callbacks;
-    callbacks.connected = [this](bool) { connected_ = true; };
-    callbacks.published = [this](int) { ++acked_; };
-    client_.emplace(options, callbacks);
-    client_->connect();
-    loop_ = std::thread([this] {
-      while (!stop_) {
-        try {
-          client_->loop(std::chrono::milliseconds(20));
-        } catch (const mqtt::MqttError&) {
-          failed_ = true;
-          return;
-        }
-      }
-    });
-    if (!wait_until([&] { return connected_.load(); }, std::chrono::seconds(10))) {
-      ADD_FAILURE() << "publisher did not connect";
+    try {
+      publisher_.emplace(config::parse_mqtt_url(servers().mosquitto.url()), client_id);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "publisher did not connect: " << e.what();
+      failed_ = true;
     }
   }
-  ~Publisher() {
-    stop_ = true;
-    loop_.join();
-    client_->disconnect();
-  }
-  Publisher(const Publisher&) = delete;
-  Publisher& operator=(const Publisher&) = delete;
 
   void publish(const std::string& topic, std::string_view payload, int qos = 1,
                bool retain = false) {
-    client_->publish(topic, payload, qos, retain);
-    if (qos > 0) {
-      ++sent_;
+    if (failed_) {
+      return;
+    }
+    try {
+      publisher_->publish(topic, payload, qos, retain);
+    } catch (const mqtt::MqttError&) {
+      failed_ = true;
     }
   }
   // True once the broker has acknowledged every QoS 1 message published.
   bool wait_acked(std::chrono::milliseconds timeout) {
-    return wait_until([&] { return acked_.load() >= sent_.load() || failed_.load(); }, timeout) &&
-           !failed_;
+    if (failed_) {
+      return false;
+    }
+    try {
+      return publisher_->wait_acked(timeout);
+    } catch (const mqtt::MqttError&) {
+      failed_ = true;
+      return false;
+    }
   }
   bool failed() const { return failed_; }
 
  private:
-  std::optional<mqtt::Client> client_;
-  std::thread loop_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> connected_{false};
-  std::atomic<bool> failed_{false};
-  std::atomic<std::uint64_t> sent_{0};
-  std::atomic<std::uint64_t> acked_{0};
+  std::optional<mqtt::Publisher> publisher_;
+  bool failed_ = false;
 };
 
 class IngestTest : public ::testing::Test {

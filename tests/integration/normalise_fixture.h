@@ -19,6 +19,7 @@
 #include "db/statement.h"
 #include "process.h"
 #include "servers.h"
+#include "source_files.h"
 
 namespace statesink::testing {
 
@@ -28,16 +29,6 @@ struct Message {
   std::string received_at;  // UTC, "2024-05-01 12:00:01.000000"
   bool retained = false;
 };
-
-// A file of the source tree, e.g. "sql/grants.sql".
-inline std::string read_source_file(const std::string& relative) {
-  const std::filesystem::path path = std::filesystem::path(STATESINK_SOURCE_DIR) / relative;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // One row as "a|b|NULL", so expectations read like the table they describe.
 inline std::string join_row(const db::Row& row) {

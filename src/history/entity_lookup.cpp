@@ -1,10 +1,10 @@
-#include "cli/entity_lookup.h"
+#include "history/entity_lookup.h"
 
 #include <stdexcept>
 
 #include "util/error.h"
 
-namespace statesink::cli {
+namespace statesink::history {
 namespace {
 
 std::string joined(const std::vector<std::string>& items) {
@@ -144,4 +144,4 @@ std::vector<StateRef> find_states(db::Connection& connection, const EntityRef& e
   return states;
 }
 
-}  // namespace statesink::cli
+}  // namespace statesink::history

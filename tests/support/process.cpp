@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -207,16 +208,25 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
+double cpu_seconds(const rusage& usage) {
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 // Reaps the child if it has exited (or, with block, once it exits).
-void reap(pid_t pid, std::optional<int>& status, bool block) {
+void reap(pid_t pid, std::optional<int>& status, double& cpu, bool block) {
   if (pid <= 0 || status) return;
   int raw = 0;
+  rusage usage{};
   pid_t r = 0;
   do {
-    r = ::waitpid(pid, &raw, block ? 0 : WNOHANG);
+    r = ::wait4(pid, &raw, block ? 0 : WNOHANG, &usage);
   } while (r < 0 && errno == EINTR);
   if (r == pid) {
     status = decode_wait_status(raw);
+    cpu = cpu_seconds(usage);
   } else if (r < 0) {
     // Reaped elsewhere (or never ours): treat it as gone so its PID, which the kernel
     // may hand out again, is never signalled.
@@ -236,14 +246,14 @@ Process::Process(const std::vector<std::string>& argv, const Options& options) {
   const std::string cwd = options.cwd ? options.cwd->string() : std::string();
 
   const Fd in = open_file(options.stdin_file.value_or("/dev/null"), O_RDONLY);
+  const int write_flags = O_WRONLY | O_CREAT | (options.append_output ? O_APPEND : O_TRUNC);
   Fd out;
   Fd err;
-  if (options.stdout_file) out = open_file(*options.stdout_file, O_WRONLY | O_CREAT | O_TRUNC);
+  if (options.stdout_file) out = open_file(*options.stdout_file, write_flags);
   if (options.stderr_file) {
     // Opening the same file twice with O_TRUNC would let the two streams overwrite each other.
-    err = options.stderr_file == options.stdout_file
-              ? Fd(::fcntl(out.get(), F_DUPFD_CLOEXEC, 0))
-              : open_file(*options.stderr_file, O_WRONLY | O_CREAT | O_TRUNC);
+    err = options.stderr_file == options.stdout_file ? Fd(::fcntl(out.get(), F_DUPFD_CLOEXEC, 0))
+                                                     : open_file(*options.stderr_file, write_flags);
     if (err.get() < 0) throw errno_error("dup");
   }
 
@@ -291,19 +301,22 @@ Process::~Process() {
 }
 
 Process::Process(Process&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), status_(std::exchange(other.status_, std::nullopt)) {}
+    : pid_(std::exchange(other.pid_, -1)),
+      status_(std::exchange(other.status_, std::nullopt)),
+      cpu_seconds_at_exit_(other.cpu_seconds_at_exit_) {}
 
 Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
     Process old(std::move(*this));  // stops what this object owned
     pid_ = std::exchange(other.pid_, -1);
     status_ = std::exchange(other.status_, std::nullopt);
+    cpu_seconds_at_exit_ = other.cpu_seconds_at_exit_;
   }
   return *this;
 }
 
 bool Process::running() {
-  reap(pid_, status_, false);
+  reap(pid_, status_, cpu_seconds_at_exit_, false);
   return pid_ > 0 && !status_;
 }
 
@@ -319,14 +332,14 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   // would overflow.
   if (timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::time_point::max() - now)) {
-    reap(pid_, status_, true);
+    reap(pid_, status_, cpu_seconds_at_exit_, true);
     return status_;
   }
   const auto deadline = now + timeout;
   // Through syscall(): glibc 2.36's <sys/pidfd.h> declares pidfd_open without C linkage.
   const Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
   for (;;) {
-    reap(pid_, status_, false);
+    reap(pid_, status_, cpu_seconds_at_exit_, false);
     if (status_) return status_;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());

@@ -6,10 +6,10 @@
 #include <optional>
 #include <string>
 
-#include "cli/time_arg.h"
 #include "db/connection.h"
+#include "util/time_arg.h"
 
-namespace statesink::cli {
+namespace statesink::history {
 
 struct PruneProgress {
   std::uint64_t messages = 0;    // rows deleted from messages
@@ -39,4 +39,4 @@ PruneProgress prune_messages(db::Connection& connection, UtcTime cutoff, std::ui
 // received_at of the oldest message, or nullopt when none is left.
 std::optional<std::string> oldest_message(db::Connection& connection);
 
-}  // namespace statesink::cli
+}  // namespace statesink::history

@@ -1,11 +1,11 @@
-#include "cli/time_arg.h"
+#include "util/time_arg.h"
 
 #include <optional>
 
 #include "util/error.h"
 #include "util/units.h"
 
-namespace statesink::cli {
+namespace statesink {
 namespace {
 
 using namespace std::chrono;
@@ -179,4 +179,4 @@ UtcTime parse_time_arg(std::string_view text, std::string_view option, UtcTime n
 
 UtcTime utc_now() { return floor<microseconds>(system_clock::now()); }
 
-}  // namespace statesink::cli
+}  // namespace statesink

@@ -6,7 +6,7 @@
 
 #include "util/sql_time.h"
 
-namespace statesink::cli {
+namespace statesink {
 
 // A point in time with the precision of the DATETIME(6) columns.
 using UtcTime = std::chrono::sys_time<std::chrono::microseconds>;
@@ -25,4 +25,4 @@ UtcTime parse_time_arg(std::string_view text, std::string_view option, UtcTime n
 // The current time, truncated to microseconds.
 UtcTime utc_now();
 
-}  // namespace statesink::cli
+}  // namespace statesink

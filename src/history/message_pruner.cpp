@@ -1,11 +1,11 @@
-#include "cli/message_pruner.h"
+#include "history/message_pruner.h"
 
 #include <string_view>
 #include <vector>
 
 #include "db/statement.h"
 
-namespace statesink::cli {
+namespace statesink::history {
 namespace {
 
 bool has_table(db::Connection& connection, std::string_view table) {
@@ -98,4 +98,4 @@ std::optional<std::string> oldest_message(db::Connection& connection) {
   return connection.query_value("SELECT MIN(received_at) FROM messages");
 }
 
-}  // namespace statesink::cli
+}  // namespace statesink::history

@@ -8,7 +8,7 @@
 
 #include "db/connection.h"
 
-namespace statesink::cli {
+namespace statesink::history {
 
 struct EntityRef {
   std::uint64_t id = 0;
@@ -38,4 +38,4 @@ EntityRef find_entity(db::Connection& connection, std::string_view argument,
 std::vector<StateRef> find_states(db::Connection& connection, const EntityRef& entity,
                                   const std::optional<std::string>& attribute);
 
-}  // namespace statesink::cli
+}  // namespace statesink::history

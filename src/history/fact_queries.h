@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/entity_lookup.h"
-#include "cli/output_format.h"
-#include "cli/time_arg.h"
 #include "db/connection.h"
+#include "history/entity_lookup.h"
+#include "util/result_table.h"
+#include "util/time_arg.h"
 
-namespace statesink::cli {
+namespace statesink::history {
 
 // The reads behind `statesink query`. Each returns the columns
 // recorded_at, attribute, value, num_value (facts) or
@@ -35,4 +35,4 @@ ResultTable current_values(db::Connection& connection, const std::vector<StateRe
 std::string latest_facts_sql(std::size_t state_count, std::uint32_t count);
 std::string facts_between_sql(std::size_t state_count);
 
-}  // namespace statesink::cli
+}  // namespace statesink::history

@@ -1,9 +1,9 @@
-#include "cli/fact_queries.h"
+#include "history/fact_queries.h"
 
 #include <map>
 #include <string>
 
-namespace statesink::cli {
+namespace statesink::history {
 namespace {
 
 std::vector<Column> fact_columns() {
@@ -130,4 +130,4 @@ ResultTable current_values(db::Connection& connection, const std::vector<StateRe
   return result;
 }
 
-}  // namespace statesink::cli
+}  // namespace statesink::history

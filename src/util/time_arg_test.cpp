@@ -1,4 +1,4 @@
-#include "cli/time_arg.h"
+#include "util/time_arg.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "util/error.h"
 
-namespace statesink::cli {
+namespace statesink {
 namespace {
 
 using namespace std::chrono;
@@ -98,4 +98,4 @@ TEST(TimeArg, FormatsForSql) {
 }
 
 }  // namespace
-}  // namespace statesink::cli
+}  // namespace statesink

@@ -25,6 +25,9 @@ class Process {
     std::optional<std::filesystem::path> stdout_file;  // default: inherit
     std::optional<std::filesystem::path> stderr_file;  // default: inherit
     std::optional<std::filesystem::path> stdin_file;   // default: /dev/null
+    // Append to stdout_file / stderr_file instead of truncating them, so a
+    // program started again writes one log.
+    bool append_output = false;
   };
 
   Process(const std::vector<std::string>& argv, const Options& options);
@@ -42,10 +45,14 @@ class Process {
   std::optional<int> wait(std::chrono::milliseconds timeout);
   // SIGTERM, wait up to `grace`, then SIGKILL; returns the exit status as wait() does.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // User + system CPU seconds of the process and its threads, known once it
+  // has been reaped here; 0 before.
+  double cpu_seconds_at_exit() const { return cpu_seconds_at_exit_; }
 
  private:
   pid_t pid_ = -1;
   std::optional<int> status_;
+  double cpu_seconds_at_exit_ = 0;
 };
 
 struct CommandResult {
