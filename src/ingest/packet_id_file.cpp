@@ -15,7 +15,7 @@ namespace statesink::ingest {
 
 struct PacketIdFile::Header {
   std::array<char, 8> magic;
-  std::uint64_t confirmed;
+  std::uint64_t reserved0;
   std::uint64_t last_seq;
   std::array<std::uint64_t, 5> reserved;
 };
@@ -99,14 +99,6 @@ void PacketIdFile::set(std::uint16_t mid, Entry entry) {
   s[1] = entry.seq;
   if (entry.seq > header().last_seq) {
     header().last_seq = entry.seq;
-  }
-}
-
-std::uint64_t PacketIdFile::confirmed() const { return header().confirmed; }
-
-void PacketIdFile::set_confirmed(std::uint64_t seq) {
-  if (seq > header().confirmed) {
-    header().confirmed = seq;
   }
 }
 

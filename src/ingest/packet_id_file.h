@@ -7,8 +7,7 @@
 namespace statesink::ingest {
 
 // For each of the 65,536 MQTT packet ids, the latest QoS 1/2 message received
-// with that id (its content hash and spool sequence number), and the sequence
-// number up to which the broker has shown it processed our PUBACKs.
+// with that id: its content hash and spool sequence number.
 //
 // The file lives in the spool directory and is memory-mapped: an update is in
 // the kernel's page cache when the call returns, so it survives a crash of the
@@ -33,10 +32,6 @@ class PacketIdFile {
   Entry get(std::uint16_t mid) const;
   void set(std::uint16_t mid, Entry entry);
 
-  // Every message up to this sequence number was acknowledged and the broker
-  // processed the acknowledgement: it will not send any of them again.
-  std::uint64_t confirmed() const;
-  void set_confirmed(std::uint64_t seq);
   // The highest sequence number set().
   std::uint64_t last_seq() const;
 

@@ -30,8 +30,6 @@ std::string joined(const std::vector<std::string>& filters) {
 
 }  // namespace
 
-std::string probe_filter(const std::string& client_id) { return "statesink-probe/" + client_id; }
-
 Receiver::Receiver(ReceiverOptions options, spool::Spool& spool, Metrics& metrics)
     : options_(std::move(options)),
       spool_(spool),
@@ -188,16 +186,6 @@ void Receiver::on_message(const mqtt::Received& m) {
   ++metrics_.received;
 }
 
-void Receiver::maybe_probe() {
-  const auto now = std::chrono::steady_clock::now();
-  if (!connected_ || !redelivery_.probe_due(now)) {
-    return;
-  }
-  // Queued after the PUBACKs of every message handled so far, so its answer
-  // proves the broker read them.
-  redelivery_.probe_sent(client_->unsubscribe(probe_filter(options_.client.client_id)), now);
-}
-
 void Receiver::disconnect_cleanly() {
   client_->disconnect();
   // Let the DISCONNECT go out.
@@ -216,7 +204,6 @@ void Receiver::run(std::stop_token stop) {
   callbacks.disconnected = [this](int reason) { on_disconnected(reason); };
   callbacks.message = [this](const mqtt::Received& m) { on_message(m); };
   callbacks.subscribed = [this](const std::vector<int>& granted) { on_subscribed(granted); };
-  callbacks.unsubscribed = [this](int mid) { redelivery_.probe_answered(mid); };
   client_.emplace(options_.client, callbacks);
   Backoff backoff(std::chrono::milliseconds(250), std::chrono::seconds(15));
   bool paused = false;
@@ -243,7 +230,6 @@ void Receiver::run(std::stop_token stop) {
     }
     try {
       client_->loop(std::chrono::milliseconds(100));
-      maybe_probe();
     } catch (const mqtt::MqttError& e) {
       const bool was_connected = connected_;
       on_disconnected(was_connected ? e.code() : -1);

@@ -48,7 +48,6 @@ class Receiver {
   void on_disconnected(int reason);
   void on_message(const mqtt::Received& message);
   void on_subscribed(const std::vector<int>& granted);
-  void maybe_probe();
   void note_lost_connection(int reason);
   // Sends DISCONNECT and gives it up to a second to go out.
   void disconnect_cleanly();
@@ -72,8 +71,5 @@ class Receiver {
   std::deque<std::chrono::steady_clock::time_point> closed_by_broker_;
   bool takeover_logged_ = false;
 };
-
-// The probe filter: unsubscribing from it changes nothing on the broker.
-std::string probe_filter(const std::string& client_id);
 
 }  // namespace statesink::ingest

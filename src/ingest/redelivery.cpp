@@ -1,17 +1,7 @@
 #include "ingest/redelivery.h"
 
 namespace statesink::ingest {
-namespace {
-
-// A probe goes out after this many messages or this long after the last one,
-// whichever comes first; one at a time. Candidates for resends are the
-// messages since the last answered probe.
-constexpr std::uint64_t kProbeEveryMessages = 256;
-constexpr std::chrono::milliseconds kProbeEvery{100};
-
-}  // namespace
-
-Redelivery::Redelivery(PacketIdFile& ids) : ids_(ids) {}
+Redelivery::Redelivery(PacketIdFile& ids, std::uint64_t window) : ids_(ids), window_(window) {}
 
 void Redelivery::reconcile(const std::vector<spool::RecentRecord>& records) {
   const std::uint64_t known = ids_.last_seq();
@@ -23,16 +13,12 @@ void Redelivery::reconcile(const std::vector<spool::RecentRecord>& records) {
 }
 
 void Redelivery::session_started(bool resumed) {
-  resending_ = resumed && ids_.last_seq() > ids_.confirmed();
-  last_matched_ = ids_.confirmed();
-  probe_.reset();
-  stored_since_probe_ = 0;
+  const std::uint64_t last = ids_.last_seq();
+  resending_ = resumed && last > 0;
+  last_matched_ = last > window_ ? last - window_ : 0;
 }
 
-void Redelivery::connection_lost() {
-  resending_ = false;
-  probe_.reset();
-}
+void Redelivery::connection_lost() { resending_ = false; }
 
 bool Redelivery::is_resend(std::uint16_t mid, std::uint64_t content) {
   if (!resending_) {
@@ -52,29 +38,6 @@ bool Redelivery::is_resend(std::uint16_t mid, std::uint64_t content) {
 
 void Redelivery::stored(std::uint16_t mid, std::uint64_t content, std::uint64_t seq) {
   ids_.set(mid, {content, seq});
-  ++stored_since_probe_;
-}
-
-bool Redelivery::probe_due(std::chrono::steady_clock::time_point now) const {
-  return !probe_ && ids_.last_seq() > ids_.confirmed() &&
-         (stored_since_probe_ >= kProbeEveryMessages || now - last_probe_ >= kProbeEvery);
-}
-
-void Redelivery::probe_sent(int mid, std::chrono::steady_clock::time_point now) {
-  probe_ = Probe{mid, ids_.last_seq()};
-  stored_since_probe_ = 0;
-  last_probe_ = now;
-}
-
-void Redelivery::probe_answered(int mid) {
-  if (probe_ && probe_->mid == mid) {
-    ids_.set_confirmed(probe_->seq);
-    probe_.reset();
-  }
-}
-
-std::uint64_t Redelivery::unconfirmed() const {
-  return ids_.last_seq() > ids_.confirmed() ? ids_.last_seq() - ids_.confirmed() : 0;
 }
 
 }  // namespace statesink::ingest

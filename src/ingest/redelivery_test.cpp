@@ -64,32 +64,20 @@ TEST_F(RedeliveryTest, NothingIsAResendOnANewSession) {
   EXPECT_FALSE(redelivery.is_resend(1, 11));
 }
 
-TEST_F(RedeliveryTest, ConfirmedMessagesAreNoLongerCandidates) {
-  // A broker that hands out the lowest free id reuses 1 at once; the probe's
-  // answer proved the first message's PUBACK arrived.
+TEST(Redelivery, OnlyTheNewestWindowAreCandidates) {
+  // A broker numbering in turn reuses an id only after 65,535 others: the
+  // entry for the id of the next new message is older than the window.
+  TempDir dir;
+  PacketIdFile ids(dir.path() / "packet-ids");
+  Redelivery redelivery(ids, 3);
   redelivery.session_started(false);
-  store(1, 11);
-  const auto now = std::chrono::steady_clock::now();
-  ASSERT_TRUE(redelivery.probe_due(now + std::chrono::seconds(1)));
-  redelivery.probe_sent(42, now);
-  EXPECT_FALSE(redelivery.probe_due(now + std::chrono::seconds(1)));  // one at a time
-  redelivery.probe_answered(41);                                      // not ours
-  EXPECT_EQ(redelivery.unconfirmed(), 1U);
-  redelivery.probe_answered(42);
-  EXPECT_EQ(redelivery.unconfirmed(), 0U);
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+    redelivery.stored(static_cast<std::uint16_t>(seq), 10 + seq, seq);
+  }
   redelivery.session_started(true);
-  EXPECT_FALSE(redelivery.resending());
-  EXPECT_FALSE(redelivery.is_resend(1, 11));
-}
-
-TEST_F(RedeliveryTest, AProbeLostWithItsConnectionConfirmsNothing) {
-  redelivery.session_started(false);
-  store(1, 11);
-  const auto now = std::chrono::steady_clock::now();
-  redelivery.probe_sent(7, now);
-  redelivery.connection_lost();
-  redelivery.probe_answered(7);
-  EXPECT_EQ(redelivery.unconfirmed(), 1U);
+  EXPECT_FALSE(redelivery.is_resend(2, 12));  // too old: a new message
+  redelivery.session_started(true);
+  EXPECT_TRUE(redelivery.is_resend(3, 13));
 }
 
 TEST_F(RedeliveryTest, SurvivesARestartThroughTheFile) {

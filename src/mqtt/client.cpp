@@ -76,14 +76,6 @@ struct ClientCallbacks {
     }
   }
 
-  static void unsubscribe(mosquitto* /*mosq*/, void* obj, int mid,
-                          const mosquitto_property* /*props*/) {
-    Client& c = self(obj);
-    if (c.callbacks_.unsubscribed) {
-      c.callbacks_.unsubscribed(mid);
-    }
-  }
-
   static void publish(mosquitto* /*mosq*/, void* obj, int mid, int /*reason*/,
                       const mosquitto_property* /*props*/) {
     Client& c = self(obj);
@@ -114,7 +106,6 @@ Client::Client(ClientOptions options, Callbacks callbacks)
   mosquitto_message_v5_callback_set(m, ClientCallbacks::message);
   mosquitto_subscribe_v5_callback_set(m, ClientCallbacks::subscribe);
   mosquitto_publish_v5_callback_set(m, ClientCallbacks::publish);
-  mosquitto_unsubscribe_v5_callback_set(m, ClientCallbacks::unsubscribe);
   if (options_.protocol == Protocol::v5 && options_.receive_maximum > 0) {
     mosquitto_int_option(m, MOSQ_OPT_RECEIVE_MAXIMUM, options_.receive_maximum);
   }
@@ -193,15 +184,6 @@ void Client::subscribe(const std::vector<std::string>& filters, int qos) {
   if (rc != MOSQ_ERR_SUCCESS) {
     fail("subscribe", rc);
   }
-}
-
-int Client::unsubscribe(const std::string& filter) {
-  int mid = 0;
-  int rc = mosquitto_unsubscribe(handle_.get(), &mid, filter.c_str());
-  if (rc != MOSQ_ERR_SUCCESS) {
-    fail("unsubscribe " + filter, rc);
-  }
-  return mid;
 }
 
 int Client::publish(std::string_view topic, std::string_view payload, int qos, bool retain) {

@@ -67,8 +67,7 @@ class Client {
     std::function<void(int reason)> disconnected;  // 0 when this side asked for it
     std::function<void(const Received&)> message;
     std::function<void(const std::vector<int>& granted_qos)> subscribed;
-    std::function<void(int mid)> published;     // QoS 1: PUBACK arrived; QoS 0: sent
-    std::function<void(int mid)> unsubscribed;  // UNSUBACK arrived
+    std::function<void(int mid)> published;  // QoS 1: PUBACK arrived; QoS 0: sent
   };
 
   Client(ClientOptions options, Callbacks callbacks);
@@ -87,8 +86,6 @@ class Client {
   // session did not hold already (retain handling 1), so subscribing again
   // does not replay them.
   void subscribe(const std::vector<std::string>& filters, int qos);
-  // Returns the message id, which the unsubscribed callback reports back.
-  int unsubscribe(const std::string& filter);
   // Returns the message id.
   int publish(std::string_view topic, std::string_view payload, int qos, bool retain);
 
