@@ -66,7 +66,20 @@ void Committer::check_behind() {
     metrics_.db_behind_messages = 0;
     return;
   }
-  const std::uint64_t missing = mark.seq - position_;
+  // Before reading starts, the spool resumes right after the database's
+  // position, so what it still holds goes in again; once it reads, its
+  // cursor is past everything handed over.
+  const std::uint64_t held_from = started_ ? mark.seq + 1 : spool_.oldest_held();
+  const std::uint64_t lost_to = std::min(mark.seq, held_from - 1);
+  if (lost_to <= position_) {
+    metrics_.db_behind_messages = 0;
+    log::warn("database " + options_.db_name + " holds this spool's messages only up to number " +
+              std::to_string(position_) + " of " + std::to_string(mark.seq) +
+              " committed before (restored from a backup, or failed over?); the spool still "
+              "holds the rest and inserts it again");
+    return;
+  }
+  const std::uint64_t missing = lost_to - position_;
   metrics_.db_behind_messages = missing;
   if (behind_reported_ == mark.seq) {
     return;
@@ -74,13 +87,13 @@ void Committer::check_behind() {
   behind_reported_ = mark.seq;
   log::error("database " + options_.db_name + " holds this spool's messages only up to number " +
              std::to_string(position_) + ", but up to " + std::to_string(mark.seq) +
-             " had been committed there: up to " + std::to_string(missing) +
-             " message(s), the last received at " + format_sql_datetime_us(mark.received_at_us) +
-             " UTC, are missing from it and were already deleted from the spool. Was the "
-             "database restored from a backup, or did it fail over to a replica that lagged? "
-             "Copy those messages from the old server if it still has them; ingestion goes on "
-             "from number " +
-             std::to_string(position_ + 1) + " with what the spool still holds");
+             " had been committed there: " + std::to_string(missing) + " message(s), numbers " +
+             std::to_string(position_ + 1) + " to " + std::to_string(lost_to) +
+             ", received up to " + format_sql_datetime_us(mark.received_at_us) +
+             " UTC at the latest, are missing from it and were already deleted from the spool. "
+             "Was the database restored from a backup, or did it fail over to a replica that "
+             "lagged? Copy those messages from the old server if it still has them; ingestion "
+             "goes on with what the spool still holds");
 }
 
 bool Committer::connect_and_position(const std::stop_token& stop, std::uint64_t& committed) {
@@ -93,6 +106,7 @@ bool Committer::connect_and_position(const std::stop_token& stop, std::uint64_t&
   metrics_.db_outage = false;
   backoff_.reset();
   committed = position_;
+  started_ = true;
   return true;
 }
 

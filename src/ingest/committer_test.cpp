@@ -106,9 +106,10 @@ struct CommitterTest : ::testing::Test {
   Metrics metrics;
   std::optional<spool::Spool> spool;
 
-  void fill(std::uint64_t count, std::size_t payload = 16) {
+  void fill(std::uint64_t count, std::size_t payload = 16, std::uint64_t segment_bytes = 64 << 20) {
     spool::SpoolOptions options;
     options.directory = dir.path();
+    options.segment_bytes = segment_bytes;
     options.sync = spool::SyncMode::never;
     spool.emplace(options);
     for (std::uint64_t n = 1; n <= count; ++n) {
@@ -210,11 +211,13 @@ TEST_F(CommitterTest, StatementsStayUnderThePacketLimitAndOnlyTheTooLargeIsSetAs
   EXPECT_EQ(dead_letter_lines(), 1U);
 }
 
-TEST_F(CommitterTest, ADatabaseBehindWhatWasHandedOverIsReported) {
-  fill(30);
+TEST_F(CommitterTest, MessagesTheDatabaseLostAndTheSpoolDeletedAreReported) {
+  fill(30, 16, 300);  // a few records per segment: committed ones get deleted
   drain();
   ASSERT_EQ(server.progress, 30U);
   EXPECT_EQ(metrics.db_behind_messages, 0U);
+  const std::uint64_t held_from = spool->oldest_held();
+  ASSERT_GT(held_from, 11U);
   // A restore from an older backup.
   server.progress = 10;
   Committer again(
@@ -224,8 +227,21 @@ TEST_F(CommitterTest, ADatabaseBehindWhatWasHandedOverIsReported) {
   std::uint64_t committed = 0;
   ASSERT_TRUE(again.connect_and_position(never.get_token(), committed));
   EXPECT_EQ(committed, 10U);
-  EXPECT_EQ(metrics.db_behind_messages, 20U);
+  EXPECT_EQ(metrics.db_behind_messages, held_from - 1 - 10);
   EXPECT_FALSE(metrics.healthy(std::chrono::steady_clock::now(), std::chrono::seconds(60)));
+}
+
+TEST_F(CommitterTest, ADatabaseBehindWhatTheSpoolStillHoldsIsFilledInWithoutAlarm) {
+  fill(30);  // one segment, kept as the newest
+  drain();
+  server.progress = 10;
+  Committer again(
+      CommitterOptions{"fake", 100, std::chrono::milliseconds(1)},
+      [this] { return std::make_unique<FakeStore>(server); }, *spool, metrics);
+  std::stop_source never;
+  std::uint64_t committed = 0;
+  ASSERT_TRUE(again.connect_and_position(never.get_token(), committed));
+  EXPECT_EQ(metrics.db_behind_messages, 0U);
 }
 
 }  // namespace

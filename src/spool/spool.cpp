@@ -239,6 +239,16 @@ Spool::Segment* Spool::find_segment(std::uint64_t first_seq) {
   return nullptr;
 }
 
+std::uint64_t Spool::oldest_held() const {
+  std::lock_guard lock(mutex_);
+  for (const Segment& segment : segments_) {
+    if (segment.records > 0) {
+      return segment.first_seq;
+    }
+  }
+  return next_seq_;
+}
+
 Backlog Spool::backlog() const {
   std::lock_guard lock(mutex_);
   return backlog_locked();

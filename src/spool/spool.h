@@ -80,6 +80,9 @@ class Spool {
   void commit(std::uint64_t seq);
 
   Backlog backlog() const;
+  // The lowest sequence number whose record is still on disk (the next to be
+  // given out when there is none): everything below was committed and deleted.
+  std::uint64_t oldest_held() const;
   // The backlog has reached options().max_bytes: stop taking messages.
   bool full() const;
   // True once not full; false on timeout or when stop was requested.
