@@ -104,16 +104,34 @@ class IngestTest : public ::testing::Test {
   // statesink ingest for this test's database and topics; `tag` tells
   // instances apart (client id, spool and log).
   Ingester start_ingester(const std::string& tag = "a", std::vector<std::string> extra = {}) {
+    Ingester ingester = launch_ingester(tag, std::move(extra));
+    const auto& log = ingester.log;
+    // Subscribed (or resuming a session that is) once the log says so; until
+    // then a publish could go unseen.
+    if (!wait_until(
+            [&] {
+              const std::string text = read_text(log);
+              return text.find("; subscribing to") != std::string::npos ||
+                     text.find("; subscribed to") != std::string::npos;
+            },
+            std::chrono::seconds(30))) {
+      ADD_FAILURE() << "ingester did not subscribe:\n" << read_text(log);
+    }
+    return ingester;
+  }
+
+  // As start_ingester, without waiting for anything.
+  Ingester launch_ingester(const std::string& tag = "a", std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {servers().statesink.string(),
                                      "ingest",
                                      "--db",
                                      ingest_db_url_.empty() ? db_url_ : ingest_db_url_,
                                      "--mqtt",
-                                     servers().mosquitto.url(),
+                                     mqtt_url_.empty() ? servers().mosquitto.url() : mqtt_url_,
                                      "--topic",
                                      prefix() + "/#",
                                      "--client-id",
-                                     name_ + "-" + tag,
+                                     client_id_.empty() ? name_ + "-" + tag : client_id_,
                                      "--spool-dir",
                                      (work_ / ("spool-" + tag)).string(),
                                      "--report-interval",
@@ -126,19 +144,7 @@ class IngestTest : public ::testing::Test {
     options.stderr_file = log;
     options.unset_env = {"STATESINK_DB", "STATESINK_MQTT", "STATESINK_TOPICS",
                          "STATESINK_CLIENT_ID"};
-    Ingester ingester{std::make_unique<Process>(args, options), log};
-    // Subscribed (or resuming a session that is) once the log says so; until
-    // then a publish could go unseen.
-    if (!wait_until(
-            [&] {
-              const std::string text = read_text(log);
-              return text.find("; subscribing to") != std::string::npos ||
-                     text.find("; subscribed to") != std::string::npos;
-            },
-                    std::chrono::seconds(30))) {
-      ADD_FAILURE() << "ingester did not subscribe:\n" << read_text(log);
-    }
-    return ingester;
+    return Ingester{std::make_unique<Process>(args, options), log};
   }
 
   std::string sql(const std::string& statements) {
@@ -166,6 +172,8 @@ class IngestTest : public ::testing::Test {
   std::string name_;
   std::string db_url_;
   std::string ingest_db_url_;  // the ingester's account, when not the admin's
+  std::string mqtt_url_;       // the ingester's broker, when not the shared one
+  std::string client_id_;      // the ingester's client id, when not derived from the tag
   std::filesystem::path work_;
   int starts_ = 0;
 };
