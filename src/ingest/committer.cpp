@@ -14,14 +14,10 @@ namespace {
 // per row, and once per statement.
 constexpr std::uint64_t kRowOverhead = 128;
 constexpr std::uint64_t kStatementOverhead = 16 * 1024;
+constexpr int kQuickRetries = 5;
 
 std::uint64_t row_bytes(const spool::Record& r) {
   return r.topic.size() + r.payload.size() + kRowOverhead;
-}
-
-std::string with_advice(const db::DbError& e) {
-  const std::string hint = db::advice(e);
-  return hint.empty() ? std::string(e.what()) : std::string(e.what()) + "; " + hint;
 }
 
 }  // namespace
@@ -149,6 +145,7 @@ std::vector<spool::Record> Committer::next_batch(const std::stop_token& drain) {
 
 void Committer::handed_over(const spool::Record& last, std::size_t rows,
                             std::chrono::steady_clock::time_point start) {
+  quick_retries_ = 0;
   position_ = last.seq;
   spool_.commit(last.seq);
   mark_.write({last.seq, last.received_at_us});
@@ -173,7 +170,7 @@ void Committer::handed_over(const spool::Record& last, std::size_t rows,
 void Committer::failed(const db::DbError& error, const std::atomic<bool>& abandon) {
   ++metrics_.db_errors;
   metrics_.db_outage = true;
-  outage_.failed(with_advice(error));
+  outage_.failed(db::describe(error));
   // After a deadlock or a certification conflict the session is fine and the
   // transaction rolled back; after anything else its state is unknown, so a
   // new connection reads the position afresh.
@@ -260,6 +257,16 @@ void Committer::commit_batch(const std::vector<spool::Record>& batch,
         }
       }
     } catch (const db::DbError& e) {
+      // A deadlock or a cluster certification conflict rolled back a
+      // transaction that competed with another writer: the next attempt
+      // usually passes, so it goes again at once, a few times, before the
+      // error counts as an outage.
+      if (e.code() == 1213 && quick_retries_ < kQuickRetries) {
+        ++quick_retries_;
+        ++metrics_.db_conflict_retries;
+        continue;
+      }
+      quick_retries_ = 0;
       failed(e, abandon);
     }
   }

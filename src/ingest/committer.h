@@ -71,7 +71,9 @@ class Committer {
   std::uint64_t position_ = 0;       // committed in the database, as last seen
   std::uint64_t set_aside_seq_ = 0;  // the last record written to the dead-letter file
   std::uint64_t behind_reported_ = 0;
-  bool started_ = false;  // connect_and_position() done: the spool reads on
+  bool started_ = false;
+  int quick_retries_ = 0;  // deadlocks retried at once since the last commit  //
+                           // connect_and_position() done: the spool reads on
   Outage outage_;
   Backoff backoff_;
 };

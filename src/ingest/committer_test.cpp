@@ -194,6 +194,17 @@ TEST_F(CommitterTest, ServerStateErrorsNeverSetMessagesAside) {
   EXPECT_EQ(metrics.db_errors, 4U);
 }
 
+TEST_F(CommitterTest, DeadlocksAreRetriedAtOnceNotAsAnOutage) {
+  fill(50);
+  server.faults.push_back({1213, false, false});
+  server.faults.push_back({1213, false, false});
+  drain();
+  expect_each_once(50);
+  EXPECT_EQ(metrics.db_conflict_retries, 2U);
+  EXPECT_EQ(metrics.db_errors, 0U);
+  EXPECT_EQ(server.connects, 1);  // the session survives a deadlock: no reconnect
+}
+
 TEST_F(CommitterTest, StatementsStayUnderThePacketLimitAndOnlyTheTooLargeIsSetAside) {
   server.max_packet = 64 * 1024;
   spool::SpoolOptions options;

@@ -73,6 +73,10 @@ std::string Metrics::prometheus() const {
   metric(out, "statesink_batches_total", "counter", "Committed insert batches.", u(batches));
   metric(out, "statesink_db_errors_total", "counter", "Failed database operations (retried).",
          u(db_errors));
+  metric(out, "statesink_db_conflict_retries_total", "counter",
+         "Transactions rolled back by a deadlock or a cluster certification conflict and retried "
+         "at once.",
+         u(db_conflict_retries));
   metric(out, "statesink_mqtt_disconnects_total", "counter", "Connections to the broker lost.",
          u(mqtt_disconnects));
   metric(out, "statesink_last_batch_size", "gauge", "Messages in the last committed batch.",

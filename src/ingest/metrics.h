@@ -17,6 +17,8 @@ struct Metrics {
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> dead_lettered{0};
   std::atomic<std::uint64_t> db_errors{0};
+  // Transactions rolled back by a deadlock or certification conflict and retried at once.
+  std::atomic<std::uint64_t> db_conflict_retries{0};
   std::atomic<std::uint64_t> mqtt_disconnects{0};
   std::atomic<std::uint64_t> last_batch_size{0};
   std::atomic<std::uint64_t> last_batch_micros{0};

@@ -32,12 +32,12 @@ TEST(IntervalSyncer, FlushesAfterMarkDirtyWithoutAnythingElseHappening) {
 
 TEST(IntervalSyncer, StopsPromptlyWithoutFlushingEarly) {
   std::atomic<int> flushes = 0;
-  const auto start = std::chrono::steady_clock::now();
   {
+    // Destroying it must not wait out the hour: the test would hang (and
+    // ctest's timeout fail it) if it did.
     IntervalSyncer syncer(std::chrono::hours(1), [&] { ++flushes; });
     syncer.mark_dirty();
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
   EXPECT_EQ(flushes, 0);
 }
 
