@@ -77,6 +77,14 @@ class Subscriber {
   std::size_t deliveries_ = 0;
 };
 
+std::string format_day(std::chrono::sys_days day) {
+  const std::chrono::year_month_day ymd(day);
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return text;
+}
+
 CommandResult simulate(const std::vector<std::string>& extra) {
   std::vector<std::string> args = {servers().statesink.string(), "simulate", "--mqtt",
                                    servers().mosquitto.url()};
@@ -88,8 +96,9 @@ CommandResult simulate(const std::vector<std::string>& extra) {
 
 TEST(SimulateCli, PublishesTheGeneratedStreamRetainedAtQos1) {
   constexpr std::size_t kCount = 900;
-  const CommandResult run = simulate({"--installations", "2", "--entities", "15", "--seed", "7",
-                                      "--count", std::to_string(kCount)});
+  const CommandResult run =
+      simulate({"--installations", "2", "--entities", "15", "--seed", "7", "--start",
+                "2024-05-01T12:00:00Z", "--count", std::to_string(kCount)});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out + run.err, HasSubstr("published 900 messages (900 acknowledged)"));
 
@@ -130,10 +139,37 @@ TEST(SimulateCli, PublishesTheGeneratedStreamRetainedAtQos1) {
   ASSERT_TRUE(cleaner.wait_acked(std::chrono::seconds(30)));
 }
 
+TEST(SimulateCli, StampsThePresentUnlessToldOtherwise) {
+  const auto before = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  const CommandResult run =
+      simulate({"--entities", "3", "--domains", "sensor", "--seed", "11", "--count", "40"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto after = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  Subscriber subscriber("#");
+  ASSERT_TRUE(wait_until([&] { return subscriber.topics() > 0; }, std::chrono::seconds(30)));
+  std::size_t stamps = 0;
+  for (const auto& [topic, delivery] : subscriber.last()) {
+    if (topic.ends_with("/last_updated")) {
+      ++stamps;
+      // "YYYY-MM-DDT...": the day the command ran (or the next, across midnight).
+      const std::string day = delivery.payload.substr(0, 10);
+      EXPECT_TRUE(day == format_day(before) || day == format_day(after))
+          << topic << " = " << delivery.payload;
+    }
+  }
+  EXPECT_GT(stamps, 0U);
+  Publisher cleaner("simulate-test-cleaner-2");
+  for (const auto& entry : subscriber.last()) {
+    cleaner.publish(entry.first, "", 1, true);
+  }
+  ASSERT_TRUE(cleaner.wait_acked(std::chrono::seconds(30)));
+}
+
 TEST(SimulateCli, UsageErrors) {
   EXPECT_EQ(simulate({"--entities", "3"}).exit_code, 2);  // neither --count nor --duration
   EXPECT_EQ(simulate({"--count", "5", "--rate", "-1"}).exit_code, 2);
   EXPECT_EQ(simulate({"--count", "5", "--domains", "toaster"}).exit_code, 2);
+  EXPECT_EQ(simulate({"--count", "5", "--start", "not-a-time"}).exit_code, 2);
   const CommandResult unreachable = run_command(
       {servers().statesink.string(), "simulate", "--count", "5", "--mqtt", "mqtt://127.0.0.1:1"});
   EXPECT_EQ(unreachable.exit_code, 1);
