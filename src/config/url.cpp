@@ -4,6 +4,7 @@
 #include <charconv>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "config/percent.h"
 #include "util/error.h"
@@ -21,18 +22,23 @@ const std::set<std::string, std::less<>> kMqttOptions = {"ca", "cert", "key", "i
 // Written so that redact_urls, which every error line passes through, leaves
 // them whole: a password is shown apart from the URL.
 constexpr std::string_view kDbShape =
-    "mysql://user@host[:port]/database[?option=value], with user:password@ for a password";
+    "mysql://user@host[:port][,host[:port]...]/database[?option=value], with "
+    "user:password@ for a password";
 constexpr std::string_view kMqttShape =
     "mqtt://[user@]host[:port] or mqtts://..., with user:password@ for a password";
 
 // The parts common to both schemes, still percent-encoded where it matters.
+struct Endpoint {
+  std::string host;
+  std::optional<std::uint16_t> port;
+};
+
 struct UrlParts {
   std::string scheme;
   std::string user;
   std::string password;
   bool has_userinfo = false;
-  std::string host;
-  std::optional<std::uint16_t> port;
+  std::vector<Endpoint> endpoints;  // host[:port], comma-separated in the URL
   std::string path;
   std::string query;
 };
@@ -49,6 +55,44 @@ std::uint16_t parse_port(std::string_view text, std::string_view shape) {
     fail("port '" + std::string(text) + "' is not a number from 1 to 65535", shape);
   }
   return static_cast<std::uint16_t>(value);
+}
+
+Endpoint parse_endpoint(std::string_view rest, std::string_view shape) {
+  Endpoint endpoint;
+  std::string_view port_text;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) {
+      fail("IPv6 address without closing ']'", shape);
+    }
+    endpoint.host = std::string(rest.substr(1, close - 1));
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        fail("unexpected text after the IPv6 address", shape);
+      }
+      port_text = after.substr(1);
+      if (port_text.empty()) {
+        fail("empty port", shape);
+      }
+    }
+  } else {
+    auto colon = rest.find(':');
+    endpoint.host = percent_decode(rest.substr(0, colon), "host");
+    if (colon != std::string_view::npos) {
+      port_text = rest.substr(colon + 1);
+      if (port_text.empty()) {
+        fail("empty port", shape);
+      }
+    }
+  }
+  if (endpoint.host.empty()) {
+    fail("no host", shape);
+  }
+  if (!port_text.empty()) {
+    endpoint.port = parse_port(port_text, shape);
+  }
+  return endpoint;
 }
 
 UrlParts split(std::string_view url, std::string_view shape) {
@@ -82,38 +126,15 @@ UrlParts split(std::string_view url, std::string_view shape) {
     parts.user = percent_decode(userinfo, "user name");
   }
 
-  std::string_view port_text;
-  if (!rest.empty() && rest.front() == '[') {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) {
-      fail("IPv6 address without closing ']'", shape);
+  // Commas separate hosts (a database URL may name a cluster's nodes); a
+  // host name cannot contain one, and an encoded one (%2C) is split after.
+  while (true) {
+    const auto comma = rest.find(',');
+    parts.endpoints.push_back(parse_endpoint(rest.substr(0, comma), shape));
+    if (comma == std::string_view::npos) {
+      break;
     }
-    parts.host = std::string(rest.substr(1, close - 1));
-    std::string_view after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') {
-        fail("unexpected text after the IPv6 address", shape);
-      }
-      port_text = after.substr(1);
-      if (port_text.empty()) {
-        fail("empty port", shape);
-      }
-    }
-  } else {
-    auto colon = rest.find(':');
-    parts.host = percent_decode(rest.substr(0, colon), "host");
-    if (colon != std::string_view::npos) {
-      port_text = rest.substr(colon + 1);
-      if (port_text.empty()) {
-        fail("empty port", shape);
-      }
-    }
-  }
-  if (parts.host.empty()) {
-    fail("no host", shape);
-  }
-  if (!port_text.empty()) {
-    parts.port = parse_port(port_text, shape);
+    rest = rest.substr(comma + 1);
   }
   return parts;
 }
@@ -203,8 +224,11 @@ DbUrl parse_db_url(std::string_view url) {
     result.user = parts.user;
     result.password = parts.password;
   }
-  result.host = parts.host;
-  result.port = parts.port.value_or(3306);
+  for (const Endpoint& e : parts.endpoints) {
+    result.hosts.push_back({e.host, e.port.value_or(std::uint16_t{3306})});
+  }
+  result.host = result.hosts.front().name;
+  result.port = result.hosts.front().port;
   if (!parts.path.empty()) {
     if (parts.path.find('/') != std::string::npos) {
       fail("the path must be just the database name", kDbShape);
@@ -246,8 +270,11 @@ MqttUrl parse_mqtt_url(std::string_view url) {
   if (!result.password.empty() && result.user.empty()) {
     fail("a password without a user name", kMqttShape);
   }
-  result.host = parts.host;
-  result.port = parts.port.value_or(result.tls ? 8883 : 1883);
+  if (parts.endpoints.size() > 1) {
+    fail("several hosts: an MQTT URL names one broker", kMqttShape);
+  }
+  result.host = parts.endpoints.front().host;
+  result.port = parts.endpoints.front().port.value_or(result.tls ? 8883 : 1883);
   result.options = parse_options(parts.query, kMqttOptions, kMqttShape);
   if (!result.tls && !result.options.empty()) {
     fail("option '" + result.options.begin()->first + "' needs mqtts://", kMqttShape);
@@ -265,13 +292,30 @@ std::string DbUrl::redacted() const {
   // false -Wrestrict warning (GCC bug 105651) in optimised builds.
   std::string text = "mysql://";
   text += userinfo_redacted(user, password);
-  text += host_for_url(host);
-  text += ':';
-  text += std::to_string(port);
+  const std::vector<DbHost> one = {{host, port}};
+  const std::vector<DbHost>& all = hosts.empty() ? one : hosts;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i > 0) {
+      text += ',';
+    }
+    text += host_for_url(all[i].name);
+    text += ':';
+    text += std::to_string(all[i].port);
+  }
   text += '/';
   text += percent_encode(database);
   text += query_string(options);
   return text;
+}
+
+DbUrl DbUrl::only_host(std::size_t index) const {
+  DbUrl one = *this;
+  if (!hosts.empty()) {
+    one.host = hosts.at(index).name;
+    one.port = hosts.at(index).port;
+  }
+  one.hosts.clear();
+  return one;
 }
 
 std::string MqttUrl::redacted() const {

@@ -4,22 +4,36 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace statesink::config {
 
 // mysql://[user[:password]@]host[:port][/database][?option=value&...]
 // Options: ssl-mode (DISABLED|PREFERRED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY), ssl-ca,
 // ssl-cert, ssl-key, socket, connect-timeout (seconds), read-timeout, write-timeout.
+struct DbHost {
+  std::string name;
+  std::uint16_t port = 3306;
+  bool operator==(const DbHost&) const = default;
+};
+
+// mysql://user[:password]@host[:port][,host[:port]...]/database[?option=value&...]
+// Several hosts are tried in order (see db::Connection::open).
 struct DbUrl {
   std::string user = "statesink";
   std::string password;  // empty when none was given
+  // The first host; `hosts` lists them all (empty: just this one).
   std::string host = "127.0.0.1";
   std::uint16_t port = 3306;
+  std::vector<DbHost> hosts;
   std::string database = "statesink";
   std::map<std::string, std::string> options;
 
   // The URL with the password shown as "***": the only form that may be logged.
   std::string redacted() const;
+  // The same URL naming only its `index`th host.
+  DbUrl only_host(std::size_t index) const;
+  std::size_t host_count() const { return hosts.empty() ? 1 : hosts.size(); }
 };
 
 // mqtt://[user[:password]@]host[:port][?option=value&...] or mqtts:// for TLS.

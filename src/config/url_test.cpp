@@ -105,6 +105,31 @@ TEST(DbUrl, RedactedHidesPasswordAndRoundTrips) {
   EXPECT_EQ(parse_db_url("mysql://u@h/db").redacted(), "mysql://u@h:3306/db");
 }
 
+TEST(DbUrl, SeveralHostsInOrderEachWithItsPort) {
+  DbUrl url = parse_db_url("mysql://u:pw@n1:3307,n2,[::1]:3309/db?connect-timeout=2");
+  const std::vector<DbHost> expected = {{"n1", 3307}, {"n2", 3306}, {"::1", 3309}};
+  EXPECT_EQ(url.hosts, expected);
+  EXPECT_EQ(url.host, "n1");
+  EXPECT_EQ(url.port, 3307);
+  EXPECT_EQ(url.host_count(), 3U);
+  EXPECT_EQ(url.redacted(), "mysql://u:***@n1:3307,n2:3306,[::1]:3309/db?connect-timeout=2");
+  EXPECT_EQ(parse_db_url(url.redacted()).hosts, expected);
+  const DbUrl second = url.only_host(1);
+  EXPECT_EQ(second.host, "n2");
+  EXPECT_EQ(second.host_count(), 1U);
+  EXPECT_EQ(second.redacted(), "mysql://u:***@n2:3306/db?connect-timeout=2");
+  EXPECT_EQ(second.password, "pw");
+}
+
+TEST(DbUrl, AnEmptyHostInTheListIsAnError) {
+  EXPECT_NE(usage_error("mysql://n1,,n2/db").find("no host"), std::string::npos);
+  EXPECT_NE(usage_error("mysql://n1:3306,/db").find("no host"), std::string::npos);
+}
+
+TEST(MqttUrl, OneBrokerOnly) {
+  EXPECT_NE(usage_error("mqtt://b1,b2", true).find("several hosts"), std::string::npos);
+}
+
 TEST(MqttUrl, PlainAndTlsDefaults) {
   MqttUrl plain = parse_mqtt_url("mqtt://broker");
   EXPECT_FALSE(plain.tls);

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "db/error.h"
@@ -73,7 +74,7 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
-Connection Connection::open(const config::DbUrl& url, const ConnectOptions& options) {
+Connection Connection::open_one(const config::DbUrl& url, const ConnectOptions& options) {
   init_library_once();
   std::unique_ptr<MYSQL, Closer> mysql(mysql_init(nullptr));
   if (!mysql) {
@@ -108,6 +109,64 @@ Connection Connection::open(const config::DbUrl& url, const ConnectOptions& opti
                   mysql_errno(m), mysql_sqlstate(m));
   }
   return Connection(std::move(mysql), url.redacted());
+}
+
+Connection Connection::open(const config::DbUrl& url, const ConnectOptions& options) {
+  std::string reasons;
+  std::optional<DbError> last;
+  for (std::size_t i = 0; i < url.host_count(); ++i) {
+    const config::DbUrl one = url.only_host(i);
+    try {
+      Connection connection = open_one(one, options);
+      const std::string not_ready = connection.cluster_not_ready();
+      if (not_ready.empty()) {
+        return connection;
+      }
+      // 1047 is what a Galera node answers while it cannot serve: an outage.
+      last.emplace("the database " + one.redacted() + " " + not_ready, 1047, "08S01");
+    } catch (const DbError& e) {
+      last = e;
+    }
+    if (url.host_count() == 1) {
+      throw *last;
+    }
+    reasons += (reasons.empty() ? "" : "; ") + std::string(last->what());
+  }
+  throw DbError("no database host of " + url.redacted() + " is ready: " + reasons, last->code(),
+                last->sqlstate());
+}
+
+std::string Connection::cluster_not_ready() {
+  // MySQL has no wsrep_on at all, a MariaDB server outside a cluster says OFF.
+  const auto rows = query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'");
+  if (rows.empty() || !rows[0][1] || *rows[0][1] != "ON") {
+    return "";
+  }
+  std::string ready;
+  std::string state;
+  std::string status;
+  for (const auto& row : query("SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', "
+                               "'wsrep_local_state_comment', 'wsrep_cluster_status')")) {
+    const std::string value = row[1].value_or("");
+    if (*row[0] == "wsrep_ready") {
+      ready = value;
+    } else if (*row[0] == "wsrep_local_state_comment") {
+      state = value;
+    } else {
+      status = value;
+    }
+  }
+  if (ready != "ON" || status != "Primary") {
+    return "is a Galera node outside the primary component (wsrep_ready " + ready +
+           ", cluster status " + status + ")";
+  }
+  if (state != "Synced") {
+    return "is a Galera node that is not synced yet (" + state + ")";
+  }
+  // Reads wait until this node has applied what the cluster committed before
+  // them, so a position read here is never older than one written elsewhere.
+  execute("SET SESSION wsrep_sync_wait = 1");
+  return "";
 }
 
 void Connection::fail(std::string_view doing) const {

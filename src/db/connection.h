@@ -29,7 +29,11 @@ struct ConnectOptions {
 // open transactions; callers reconnect explicitly on DbError::connection_lost()).
 class Connection {
  public:
-  // Throws DbError; its message names the server by its redacted URL.
+  // Connects to the first host of the URL that answers and is ready: for a
+  // Galera node, in the primary component and synced (its reads then wait
+  // for the cluster, wsrep_sync_wait = 1). Throws DbError; its message names
+  // the server by its redacted URL, and every host's reason when several
+  // were tried.
   static Connection open(const config::DbUrl& url, const ConnectOptions& options = {});
 
   Connection(Connection&&) noexcept;
@@ -66,6 +70,9 @@ class Connection {
     void operator()(st_mysql* mysql) const;
   };
   Connection(std::unique_ptr<st_mysql, Closer> mysql, std::string description);
+  static Connection open_one(const config::DbUrl& url, const ConnectOptions& options);
+  // Why a Galera node cannot serve yet ("" when it can, or is no Galera node).
+  std::string cluster_not_ready();
   [[noreturn]] void fail(std::string_view doing) const;
 
   std::unique_ptr<st_mysql, Closer> mysql_;

@@ -271,7 +271,7 @@ int Migrator::up(std::optional<std::uint64_t> target, bool dry_run) {
 
   for (const Migration* m : todo) {
     auto it = records.find(m->version);
-    apply(*m, it == records.end() ? nullptr : &it->second);
+    apply(*m, it == records.end() ? nullptr : &it->second, *lock);
   }
   const std::uint64_t now_at =
       std::max(highest_applied, todo.empty() ? std::uint64_t{0} : todo.back()->version);
@@ -284,7 +284,7 @@ int Migrator::up(std::optional<std::uint64_t> target, bool dry_run) {
   return static_cast<int>(todo.size());
 }
 
-void Migrator::apply(const Migration& m, const Record* partial) {
+void Migrator::apply(const Migration& m, const Record* partial, MigrationLock& lock) {
   const std::vector<SqlStatement> statements = split_file(m.up_sql, m.up_file());
   std::size_t start = 0;
   if (partial) {
@@ -353,6 +353,7 @@ void Migrator::apply(const Migration& m, const Record* partial) {
     const std::string prefix = prefix_checksum(statements, i + 1);
     progress.execute(
         std::array<db::Param, 3>{std::uint64_t{i + 1}, std::string_view(prefix), m.version});
+    lock.keep_alive();
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - started)
@@ -476,6 +477,10 @@ void Migrator::forget(std::uint64_t version) {
 MigrationLock::MigrationLock(db::Connection& connection, std::chrono::seconds timeout,
                              std::ostream& err)
     : db_(connection) {
+  if (is_galera_node(db_)) {
+    lease_ = std::make_unique<ClusterLease>(db_, timeout, err);
+    return;
+  }
   // GET_LOCK is server-wide; the name carries the database so migrations of
   // other databases on the same server do not wait for each other.
   constexpr const char* kName = "LEFT(CONCAT('statesink.migrate.', DATABASE()), 64)";
@@ -496,7 +501,16 @@ MigrationLock::MigrationLock(db::Connection& connection, std::chrono::seconds ti
   }
 }
 
+void MigrationLock::keep_alive() {
+  if (lease_) {
+    lease_->renew();
+  }
+}
+
 MigrationLock::~MigrationLock() {
+  if (lease_) {
+    return;  // the lease gives itself back
+  }
   try {
     db_.execute("DO RELEASE_LOCK(LEFT(CONCAT('statesink.migrate.', DATABASE()), 64))");
   } catch (const db::DbError&) {

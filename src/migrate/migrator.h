@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "db/connection.h"
+#include "migrate/cluster_lease.h"
 #include "migrate/migration_set.h"
 
 namespace statesink::migrate {
@@ -48,6 +50,8 @@ struct MigratorOptions {
 // statements have run, so a failed migration resumes where it stopped once
 // its file is fixed (MySQL and MariaDB commit DDL statement by statement, so
 // a migration cannot simply be rolled back).
+class MigrationLock;
+
 class Migrator {
  public:
   Migrator(db::Connection& connection, MigrationSet migrations, std::ostream& out,
@@ -67,7 +71,7 @@ class Migrator {
   std::vector<Record> read_records();
   bool table_exists();
   void ensure_table();
-  void apply(const Migration& migration, const Record* partial);
+  void apply(const Migration& migration, const Record* partial, MigrationLock& lock);
   void roll_back(const Migration& migration);
 
   db::Connection& db_;
@@ -77,8 +81,9 @@ class Migrator {
   MigratorOptions options_;
 };
 
-// Holds the database-wide migration lock (GET_LOCK) for its lifetime. The
-// lock belongs to the session, so a killed migrator never leaves it behind.
+// Holds the database-wide migration lock for its lifetime: GET_LOCK, which
+// belongs to the session, so a killed migrator never leaves it behind; on a
+// Galera node, where GET_LOCK holds on that node only, a ClusterLease.
 class MigrationLock {
  public:
   MigrationLock(db::Connection& connection, std::chrono::seconds timeout, std::ostream& err);
@@ -86,8 +91,12 @@ class MigrationLock {
   MigrationLock(const MigrationLock&) = delete;
   MigrationLock& operator=(const MigrationLock&) = delete;
 
+  // Called between statements: renews a cluster lease, nothing otherwise.
+  void keep_alive();
+
  private:
   db::Connection& db_;
+  std::unique_ptr<ClusterLease> lease_;
 };
 
 }  // namespace statesink::migrate

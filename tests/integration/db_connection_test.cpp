@@ -21,6 +21,48 @@ config::DbUrl database(const std::string& name) {
   return config::parse_db_url(servers().mariadb.create_database(name));
 }
 
+// A URL naming a port where nothing listens first, then the real server.
+config::DbUrl behind_a_dead_host(const std::string& name) {
+  config::DbUrl url = database(name);
+  const config::DbHost dead{"127.0.0.1", free_loopback_port()};
+  url.hosts = {dead, {url.host, url.port}};
+  url.host = dead.name;
+  url.port = dead.port;
+  return url;
+}
+
+TEST(DbConnection, SeveralHostsUseTheFirstThatAnswers) {
+  const config::DbUrl url = behind_a_dead_host("db_hosts");
+  db::Connection c = db::Connection::open(url);
+  EXPECT_EQ(c.query_value("SELECT 1"), "1");
+  // The same from the text a user writes.
+  const std::string text = std::string("mysql://") + MariaDbServer::kAdminUser + ":" +
+                           MariaDbServer::kAdminPassword +
+                           "@127.0.0.1:" + std::to_string(url.hosts[0].port) +
+                           ",127.0.0.1:" + std::to_string(url.hosts[1].port) + "/db_hosts";
+  db::Connection again = db::Connection::open(config::parse_db_url(text));
+  EXPECT_EQ(again.query_value("SELECT DATABASE()"), "db_hosts");
+}
+
+TEST(DbConnection, WhenNoHostAnswersEveryReasonIsGiven) {
+  config::DbUrl url = database("db_no_hosts");
+  const std::uint16_t a = free_loopback_port();
+  const std::uint16_t b = free_loopback_port();
+  url.hosts = {{"127.0.0.1", a}, {"127.0.0.1", b}};
+  url.host = "127.0.0.1";
+  url.port = a;
+  try {
+    db::Connection::open(url);
+    FAIL() << "connected to nothing";
+  } catch (const db::DbError& e) {
+    EXPECT_TRUE(e.connection_lost()) << e.code();
+    EXPECT_THAT(e.what(), HasSubstr("no database host of"));
+    EXPECT_THAT(e.what(), HasSubstr(":" + std::to_string(a)));
+    EXPECT_THAT(e.what(), HasSubstr(":" + std::to_string(b)));
+    EXPECT_THAT(e.what(), Not(HasSubstr(MariaDbServer::kAdminPassword)));
+  }
+}
+
 TEST(DbConnection, PreparedParametersAreBinarySafe) {
   db::Connection c = db::Connection::open(database("db_binary"));
   c.execute(

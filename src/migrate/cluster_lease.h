@@ -1,0 +1,41 @@
+#pragma once
+
+#include <chrono>
+#include <ostream>
+#include <string>
+
+#include "db/connection.h"
+
+namespace statesink::migrate {
+
+// The migration lock on a Galera cluster, where GET_LOCK and row locks hold
+// on one node only. A committed UPDATE is cluster-wide: when two nodes claim
+// the lock row at once, certification lets exactly one commit (the other gets
+// error 1213 and tries again). The claim is a lease, renewed after every
+// statement, so the lock of a killed migrator lapses after kTtl instead of
+// dying with its connection as GET_LOCK's does.
+class ClusterLease {
+ public:
+  static constexpr std::chrono::seconds kTtl{120};
+
+  // Waits up to `timeout` for the lease. Throws MigrationError on timeout.
+  ClusterLease(db::Connection& connection, std::chrono::seconds timeout, std::ostream& err);
+  ~ClusterLease();  // gives the lease back
+  ClusterLease(const ClusterLease&) = delete;
+  ClusterLease& operator=(const ClusterLease&) = delete;
+
+  // Extends the lease; throws MigrationError if another migrator took it
+  // (this one stalled for longer than kTtl).
+  void renew();
+
+ private:
+  bool claim();
+
+  db::Connection& db_;
+  std::string holder_;
+};
+
+// True when the server is a node of a Galera cluster (wsrep_on).
+bool is_galera_node(db::Connection& connection);
+
+}  // namespace statesink::migrate
