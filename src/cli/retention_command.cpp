@@ -100,11 +100,12 @@ void add_retention_command(CLI::App& app, Context& context) {
       "applies the same rules; statesink prune applies them. Without a matching rule an "
       "entity's facts are kept for ever");
   retention->require_subcommand(1);
-  retention->footer(
+  const std::string patterns =
       "PATTERN: [BASE_TOPIC:]ENTITY_GLOB, * for any characters and ? for one, matched against "
       "the entity id (sensor.*_rssi, binary_sensor.*, home/ha1:sensor.*). When several rules "
       "match an entity, the one with the most characters other than * and ? wins (then the "
-      "longer age, then the pattern that sorts first).");
+      "longer age, then the pattern that sorts first).";
+  retention->footer(patterns);
 
   CLI::App* list = retention->add_subcommand(
       "list",
@@ -128,7 +129,8 @@ void add_retention_command(CLI::App& app, Context& context) {
   remove->callback([&context, flags] { run_remove(context, *flags); });
 
   for (CLI::App* command : {list, set, remove}) {
-    command->footer("Exit status: 0 success, 1 database error or unknown rule, 2 usage error.");
+    command->footer(patterns +
+                    "\nExit status: 0 success, 1 database error or unknown rule, 2 usage error.");
   }
 }
 
