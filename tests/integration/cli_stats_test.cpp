@@ -88,10 +88,8 @@ TEST_F(StatsCli, DayCountsReadOnlyTheLastDayThroughIndexes) {
   sql("ANALYZE TABLE messages, facts, states, entities");
   const std::string plan = sql("EXPLAIN SELECT * FROM entity_catalog");
   // id select_type table type possible_keys key key_len ref rows Extra
-  EXPECT_THAT(plan, ::testing::ContainsRegex("\tm\trange\t[^\t]*\tmessages_received_at\t"))
-      << plan;
-  EXPECT_THAT(plan, ::testing::ContainsRegex("\tf\trange\t[^\t]*\tfacts_recorded_at\t"))
-      << plan;
+  EXPECT_THAT(plan, ::testing::ContainsRegex("\tm\trange\t[^\t]*\tmessages_received_at\t")) << plan;
+  EXPECT_THAT(plan, ::testing::ContainsRegex("\tf\trange\t[^\t]*\tfacts_recorded_at\t")) << plan;
   EXPECT_EQ(sql("SELECT SUM(messages_24h), SUM(facts_24h) FROM entity_catalog"), "9\t7\n");
 }
 
