@@ -30,6 +30,10 @@ GRANT SELECT, INSERT, UPDATE ON ingest_progress TO 'statesink_ingest'@'%';
 GRANT SELECT, INSERT ON dead_letter_replays TO 'statesink_ingest'@'%';
 
 -- BI tools, dashboards and analysts: read everything (tables and views,
--- including ones later migrations add), write nothing.
+-- including ones later migrations add, such as entity_catalog and
+-- retention_rules), write nothing. A view runs with its definer's rights
+-- (SQL SECURITY DEFINER, the default), so SELECT on the view is all it needs.
+-- Retention rules are changed and applied by the owner account
+-- (`statesink retention`, `statesink prune`).
 CREATE USER IF NOT EXISTS 'statesink_reader'@'%' IDENTIFIED BY 'CHANGE_ME_reader_password';
 GRANT SELECT ON * TO 'statesink_reader'@'%';

@@ -13,7 +13,9 @@
 #include "cli/migrate_command.h"
 #include "cli/prune_command.h"
 #include "cli/query_command.h"
+#include "cli/retention_command.h"
 #include "cli/simulate_command.h"
+#include "cli/stats_command.h"
 #include "config/url.h"
 #include "db/error.h"
 #include "util/error.h"
@@ -68,6 +70,8 @@ int run(int argc, char** argv) {
   add_ingest_command(app, context);
   add_query_command(app, context);
   add_prune_command(app, context);
+  add_retention_command(app, context);
+  add_stats_command(app, context);
   add_dead_letter_command(app, context);
   add_simulate_command(app, context);
 

@@ -95,12 +95,8 @@ nlohmann::ordered_json json_value(const std::optional<std::string>& cell, Column
 
 void write_json(std::ostream& out, const ResultTable& result) {
   nlohmann::ordered_json array = nlohmann::ordered_json::array();
-  for (const auto& row : result.rows) {
-    nlohmann::ordered_json object = nlohmann::ordered_json::object();
-    for (std::size_t i = 0; i < result.columns.size() && i < row.size(); ++i) {
-      object[result.columns[i].name] = json_value(row[i], result.columns[i].kind);
-    }
-    array.push_back(std::move(object));
+  for (std::size_t row = 0; row < result.rows.size(); ++row) {
+    array.push_back(json_row(result, row));
   }
   // Facts are valid UTF-8 (the trigger rejects anything else); replacing
   // keeps output possible should a row ever hold something else.
@@ -149,6 +145,15 @@ void write_result(std::ostream& out, const ResultTable& result, OutputFormat for
       write_csv(out, result);
       return;
   }
+}
+
+nlohmann::ordered_json json_row(const ResultTable& result, std::size_t row) {
+  nlohmann::ordered_json object = nlohmann::ordered_json::object();
+  const auto& cells = result.rows.at(row);
+  for (std::size_t i = 0; i < result.columns.size() && i < cells.size(); ++i) {
+    object[result.columns[i].name] = json_value(cells[i], result.columns[i].kind);
+  }
+  return object;
 }
 
 std::string csv_field(std::string_view text) {

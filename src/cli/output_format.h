@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,9 @@ OutputFormat parse_output_format(std::string_view text, std::string_view option 
 // json:  an array of objects, keys in column order, NULL as null;
 // csv:   RFC 4180 with a header line and CRLF line ends, NULL as an empty field.
 void write_result(std::ostream& out, const ResultTable& result, OutputFormat format);
+
+// Row `row` as the JSON output writes it: an object, keys in column order.
+nlohmann::ordered_json json_row(const ResultTable& result, std::size_t row);
 
 // One CSV field, quoted when it holds a comma, a quote, CR or LF.
 std::string csv_field(std::string_view text);

@@ -7,10 +7,14 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "config/settings.h"
 #include "db/connection.h"
+#include "history/fact_pruner.h"
 #include "history/message_pruner.h"
+#include "history/retention_age.h"
+#include "history/retention_rules.h"
 #include "util/error.h"
 #include "util/time_arg.h"
 #include "util/units.h"
@@ -20,7 +24,7 @@ namespace {
 
 struct PruneFlags {
   std::optional<std::string> db;
-  std::string older_than;
+  std::optional<std::string> older_than;
   std::uint32_t batch = 5000;
   bool dry_run = false;
 };
@@ -52,12 +56,39 @@ void report_oldest(Context& context, db::Connection& connection) {
   }
 }
 
-void run_prune(Context& context, const PruneFlags& flags) {
-  const UtcTime cutoff = cutoff_for(flags.older_than, utc_now());
-  const std::string before = format_sql_datetime(cutoff) + " UTC";
-  db::Connection connection =
-      db::Connection::open(config::resolve_db_url(flags.db, context.sources()));
+// Says what a rule will delete before deleting it, so an interrupted or
+// surprising run can be traced back to its rule.
+void apply_rules(Context& context, db::Connection& connection,
+                 const std::vector<history::RulePlan>& plans, const PruneFlags& flags,
+                 UtcTime now) {
+  for (const history::RulePlan& plan : plans) {
+    const UtcTime cutoff = now - std::chrono::seconds(plan.rule.max_age_seconds);
+    const std::vector<std::uint64_t> states = history::states_of(connection, plan.entity_ids);
+    const std::uint64_t expiring = history::count_expired_facts(connection, states, cutoff);
+    const std::string rule = "rule " + plan.rule.pattern + " (" +
+                             history::format_retention_age(plan.rule.max_age_seconds) + ", " +
+                             std::to_string(plan.entity_ids.size()) + " entit(ies))";
+    const std::string what = std::to_string(expiring) + " fact(s) recorded before " +
+                             format_sql_datetime(cutoff) + " UTC";
+    if (flags.dry_run) {
+      context.out << "dry run: " << rule << ": would delete " << what << "; nothing was deleted\n";
+      continue;
+    }
+    context.out << rule << ": deleting " << what << "\n" << std::flush;
+    if (expiring == 0) {
+      continue;
+    }
+    const history::FactPruneProgress done =
+        history::prune_expired_facts(connection, states, cutoff, flags.batch);
+    context.out << rule << ": deleted " << done.facts << " fact(s) in " << done.chunks
+                << " chunk(s) of at most " << flags.batch << "\n"
+                << std::flush;
+  }
+}
 
+void prune_messages(Context& context, db::Connection& connection, const PruneFlags& flags,
+                    UtcTime cutoff) {
+  const std::string before = format_sql_datetime(cutoff) + " UTC";
   if (flags.dry_run) {
     const history::PrunableMessages prunable = history::count_prunable(connection, cutoff);
     context.out << "dry run: would delete " << prunable.count << " message(s) received before "
@@ -82,12 +113,34 @@ void run_prune(Context& context, const PruneFlags& flags) {
       });
   context.out << "deleted " << done.messages << " message(s) received before " << before << " in "
               << done.chunks << " chunk(s) of at most " << flags.batch << ", "
-              << seconds_text(done.took) << "; facts and current_states are unchanged\n";
+              << seconds_text(done.took) << "; the facts made from them are kept\n";
   if (done.rejections > 0) {
     context.out << "deleted the rejection records of " << done.rejections
                 << " of those message(s)\n";
   }
   report_oldest(context, connection);
+}
+
+void run_prune(Context& context, const PruneFlags& flags) {
+  const UtcTime now = utc_now();
+  std::optional<UtcTime> message_cutoff;
+  if (flags.older_than) {
+    message_cutoff = cutoff_for(*flags.older_than, now);
+  }
+  db::Connection connection =
+      db::Connection::open(config::resolve_db_url(flags.db, context.sources()));
+  const std::vector<history::RulePlan> plans = history::plan_rules(connection);
+  if (plans.empty() && !message_cutoff) {
+    throw UsageError(
+        "nothing to prune: give --older-than DURATION for raw messages, or add retention rules "
+        "for facts with statesink retention set PATTERN AGE");
+  }
+  // Facts first: the rules are what an operator set up on purpose, and a run
+  // stopped during the long message deletion has then applied them.
+  apply_rules(context, connection, plans, flags, now);
+  if (message_cutoff) {
+    prune_messages(context, connection, flags, *message_cutoff);
+  }
 }
 
 }  // namespace
@@ -96,25 +149,26 @@ void add_prune_command(CLI::App& app, Context& context) {
   auto flags = std::make_shared<PruneFlags>();
   CLI::App* prune = app.add_subcommand(
       "prune",
-      "Delete raw messages (the messages table) received more than DURATION ago. Facts and "
-      "current_states keep every value, so the history stays complete; rejected_messages loses "
-      "the deleted ones. Runs in chunks of --batch messages, each its own short transaction, so "
+      "Apply retention: delete the facts that the retention rules (statesink retention) let "
+      "expire, then, with --older-than, raw messages (the messages table) received more than "
+      "DURATION ago. current_states is never changed, and each state keeps the fact holding its "
+      "current value. Deleting messages keeps the facts made from them; rejected_messages loses "
+      "the deleted ones. Runs in chunks of --batch rows, each its own short transaction, so "
       "ingestion goes on meanwhile; an interrupted run keeps the chunks it finished");
-  prune
-      ->add_option("--older-than", flags->older_than,
-                   "Age of the messages to delete, by received_at and this machine's clock: "
-                   "30d, 12h, 90m (above zero)")
-      ->required();
-  prune->add_option("--batch", flags->batch, "Messages deleted per transaction")
+  prune->add_option("--older-than", flags->older_than,
+                    "Age of the raw messages to delete, by received_at and this machine's clock: "
+                    "30d, 12h, 90m (above zero); without it no message is deleted");
+  prune->add_option("--batch", flags->batch, "Messages or facts deleted per transaction")
       ->check(CLI::Range(1, 50000))
       ->capture_default_str();
   prune->add_flag("--dry-run", flags->dry_run,
-                  "Count the messages that would be deleted, delete nothing");
+                  "Count what each rule and --older-than would delete, delete nothing");
   prune->add_option("--db", flags->db,
                     "Database URL mysql://user[:password]@host[:port]/database "
                     "[env: STATESINK_DB]");
   prune->footer(
-      "Prints the messages deleted, the chunks, the time taken and the oldest message left. "
+      "Prints, for each rule, what it deletes before deleting it, then the messages deleted, "
+      "the chunks, the time taken and the oldest message left. "
       "Exit status: 0 success, 1 database error, 2 usage error.");
   prune->callback([&context, flags] { run_prune(context, *flags); });
 }

@@ -61,7 +61,7 @@ TEST_F(PruneCli, DeletesOnlyOldMessagesInChunksAndKeepsFacts) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, MatchesRegex("deleted 26 message\\(s\\) received before "
                                   "[0-9-]+ [0-9:.]+ UTC in 3 chunk\\(s\\) of at most 10, "
-                                  "[0-9.]+ s; facts and current_states are unchanged\n"
+                                  "[0-9.]+ s; the facts made from them are kept\n"
                                   "deleted the rejection records of 1 of those message\\(s\\)\n"
                                   "oldest remaining message: [0-9-]+ [0-9:.]+ UTC\n"));
   EXPECT_THAT(r.out, HasSubstr("oldest remaining message: " +
