@@ -32,6 +32,7 @@ struct UrlParts {
   std::string password;
   bool has_userinfo = false;
   std::string host;
+  bool bracketed = false;  // [IPv6]
   std::optional<std::uint16_t> port;
   std::string path;
   std::string query;
@@ -89,6 +90,7 @@ UrlParts split(std::string_view url, std::string_view shape) {
       fail("IPv6 address without closing ']'", shape);
     }
     parts.host = std::string(rest.substr(1, close - 1));
+    parts.bracketed = true;
     std::string_view after = rest.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') {
@@ -176,8 +178,11 @@ std::string userinfo_redacted(const std::string& user, const std::string& passwo
   return out + "@";
 }
 
-std::string host_for_url(const std::string& host) {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+// A host given percent-encoded was decoded on parsing; encoding it again keeps
+// a '@', '/' or ':' in it from reading as another part of the URL. An IPv6
+// address goes between brackets as it came, since ':' there is expected.
+std::string host_for_url(const std::string& host, bool bracketed) {
+  return bracketed ? "[" + host + "]" : percent_encode(host);
 }
 
 std::string query_string(const std::map<std::string, std::string>& options) {
@@ -204,6 +209,7 @@ DbUrl parse_db_url(std::string_view url) {
     result.password = parts.password;
   }
   result.host = parts.host;
+  result.host_bracketed = parts.bracketed;
   result.port = parts.port.value_or(3306);
   if (!parts.path.empty()) {
     if (parts.path.find('/') != std::string::npos) {
@@ -247,6 +253,7 @@ MqttUrl parse_mqtt_url(std::string_view url) {
     fail("a password without a user name", kMqttShape);
   }
   result.host = parts.host;
+  result.host_bracketed = parts.bracketed;
   result.port = parts.port.value_or(result.tls ? 8883 : 1883);
   result.options = parse_options(parts.query, kMqttOptions, kMqttShape);
   if (!result.tls && !result.options.empty()) {
@@ -265,7 +272,7 @@ std::string DbUrl::redacted() const {
   // false -Wrestrict warning (GCC bug 105651) in optimised builds.
   std::string text = "mysql://";
   text += userinfo_redacted(user, password);
-  text += host_for_url(host);
+  text += host_for_url(host, host_bracketed);
   text += ':';
   text += std::to_string(port);
   text += '/';
@@ -276,7 +283,7 @@ std::string DbUrl::redacted() const {
 
 std::string MqttUrl::redacted() const {
   return std::string(tls ? "mqtts://" : "mqtt://") + userinfo_redacted(user, password) +
-         host_for_url(host) + ":" + std::to_string(port) + query_string(options);
+         host_for_url(host, host_bracketed) + ":" + std::to_string(port) + query_string(options);
 }
 
 std::string redact_urls(std::string_view text) {
@@ -296,10 +303,15 @@ std::string redact_urls(std::string_view text) {
            text[end] != '\t' && text[end] != '\n' && text[end] != '\'' && text[end] != '"') {
       ++end;
     }
-    auto at = text.rfind('@', end - 1);
+    // Searched within the authority only: searching back from its end into
+    // text already passed made a run of "://" quadratic.
+    const std::string_view authority_text = text.substr(authority, end - authority);
+    std::size_t at = authority_text.rfind('@');
     std::size_t colon = std::string_view::npos;
-    if (at != std::string_view::npos && at >= authority && at < end) {
-      colon = text.find(':', authority);
+    if (at != std::string_view::npos) {
+      colon = authority_text.find(':');
+      at += authority;
+      colon = colon == std::string_view::npos ? colon : colon + authority;
     }
     if (colon != std::string_view::npos && colon < at) {
       out.append(text.substr(pos, colon + 1 - pos));

@@ -14,6 +14,7 @@ struct DbUrl {
   std::string user = "statesink";
   std::string password;  // empty when none was given
   std::string host = "127.0.0.1";
+  bool host_bracketed = false;  // given as [IPv6], written back the same way
   std::uint16_t port = 3306;
   std::string database = "statesink";
   std::map<std::string, std::string> options;
@@ -29,6 +30,7 @@ struct MqttUrl {
   std::string user;
   std::string password;
   std::string host = "127.0.0.1";
+  bool host_bracketed = false;
   std::uint16_t port = 1883;  // 8883 for mqtts when none is given
   std::map<std::string, std::string> options;
 
