@@ -4,8 +4,8 @@
 #
 # STATESINK_DEPS=build installs only what a Release build without tests needs
 # (the Dockerfile's build stage uses it); the default, STATESINK_DEPS=all, adds
-# the test libraries, the servers the tests and the main job start, and the
-# tools the deployment checks use.
+# the test libraries, the servers the tests and the main job start, the
+# tools the deployment checks use, and clang with libFuzzer for scripts/fuzz.sh.
 set -euo pipefail
 
 build_packages=(
@@ -17,6 +17,7 @@ test_packages=(
   git libgtest-dev libgmock-dev
   mariadb-server mariadb-client mosquitto mosquitto-clients
   python3-yaml
+  clang-14 libclang-rt-14-dev
 )
 case "${STATESINK_DEPS:-all}" in
   all) packages=("${build_packages[@]}" "${test_packages[@]}") ;;

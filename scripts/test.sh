@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds with AddressSanitizer and
 # UndefinedBehaviorSanitizer, then runs unit tests (no servers) and integration
-# tests (each binary starts its own private MariaDB and Mosquitto on 127.0.0.1).
+# tests (each binary starts its own private MariaDB and Mosquitto on 127.0.0.1),
+# then runs each fuzz target for a few seconds (scripts/fuzz.sh; set
+# STATESINK_FUZZ_SECONDS=0 to skip it, or more for a longer search).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +14,8 @@ cmake --build "$build"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@"
+
+fuzz_seconds=${STATESINK_FUZZ_SECONDS:-5}
+if [ "$fuzz_seconds" != 0 ]; then
+  scripts/fuzz.sh "$fuzz_seconds"
+fi

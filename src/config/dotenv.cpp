@@ -17,6 +17,14 @@ bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
+// Docker compose nests ${A:-${B:-...}} a few levels at most; the limit keeps
+// a hostile or broken file from exhausting the stack through recursion.
+constexpr int kMaxNesting = 32;
+// Settings are URLs, names and passwords. Expanding $A several times per line
+// over several lines grows a value exponentially, so a few hundred bytes
+// could otherwise ask for gigabytes.
+constexpr std::size_t kMaxValueSize = 64 * 1024;
+
 class Parser {
  public:
   Parser(std::string_view text, const Lookup& environment)
@@ -158,7 +166,7 @@ class Parser {
         continue;
       }
       if (c == '$') {
-        out += expand();
+        append(out, expand());
         continue;
       }
       if (c == '\n') {
@@ -184,7 +192,7 @@ class Parser {
         break;
       }
       if (c == '$') {
-        out += expand();
+        append(out, expand());
         continue;
       }
       out += c;
@@ -204,6 +212,14 @@ class Parser {
     return environment_ ? environment_(name) : std::nullopt;
   }
 
+  void append(std::string& out, const std::string& expansion) const {
+    if (out.size() + expansion.size() > kMaxValueSize) {
+      fail("a value grows beyond " + std::to_string(kMaxValueSize / 1024) +
+           " KiB after expanding variables; expand each variable fewer times");
+    }
+    out += expansion;
+  }
+
   // At a '$': $$, $NAME, ${NAME}, ${NAME:-default}, ${NAME-default},
   // ${NAME:?message}, ${NAME?message}.
   std::string expand() {
@@ -221,6 +237,9 @@ class Parser {
         ++pos_;
       }
       return lookup(std::string(text_.substr(start, pos_ - start))).value_or("");
+    }
+    if (depth_ == kMaxNesting) {
+      fail("more than " + std::to_string(kMaxNesting) + " nested ${...}");
     }
     ++pos_;
     std::size_t start = pos_;
@@ -250,12 +269,13 @@ class Parser {
     }
     ++pos_;
     std::string word;
+    ++depth_;
     while (!at_end() && peek() != '}') {
       if (peek() == '\n') {
         fail("'${" + name + "' not closed");
       }
       if (peek() == '$') {
-        word += expand();
+        append(word, expand());
         continue;
       }
       word += text_[pos_++];
@@ -263,6 +283,7 @@ class Parser {
     if (at_end()) {
       fail("'${" + name + "' not closed");
     }
+    --depth_;
     ++pos_;
     auto value = lookup(name);
     bool missing = !value || (colon && value->empty());
@@ -279,6 +300,7 @@ class Parser {
   const Lookup& environment_;
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
+  int depth_ = 0;  // ${NAME-...} words being read, one inside the other
   std::map<std::string, std::string> values_;
 };
 

@@ -110,3 +110,50 @@ TEST(Dotenv, MissingFileIsEmptyAndFileErrorsNameThePath) {
 
 }  // namespace
 }  // namespace statesink::config
+
+namespace statesink::config {
+namespace {
+
+TEST(DotenvLimits, DeeplyNestedDefaultsAreAUsageErrorNotAStackOverflow) {
+  std::string text = "A=";
+  for (int i = 0; i < 5000; ++i) {
+    text += "${A-";
+  }
+  const std::string error = error_of(text);
+  EXPECT_NE(error.find("nested ${...}"), std::string::npos) << error;
+  EXPECT_NE(error.find("line 1"), std::string::npos) << error;
+}
+
+TEST(DotenvLimits, NestingWithinTheLimitStillWorks) {
+  std::string text = "X=";
+  for (int i = 0; i < 20; ++i) {
+    text += "${UNSET" + std::to_string(i) + ":-";
+  }
+  text += "deep" + std::string(20, '}') + "\n";
+  EXPECT_EQ(parse(text).at("X"), "deep");
+}
+
+TEST(DotenvLimits, ExponentialExpansionIsAUsageError) {
+  // Each line holds the previous value ten times: 16 bytes become 1.6 GB by A8.
+  std::string text = "A0=0123456789abcdef\n";
+  for (int i = 1; i <= 8; ++i) {
+    text += "A" + std::to_string(i) + "=";
+    for (int k = 0; k < 10; ++k) {
+      text += "$A" + std::to_string(i - 1);
+    }
+    text += "\n";
+  }
+  const std::string error = error_of(text);
+  EXPECT_NE(error.find("KiB after expanding variables"), std::string::npos) << error;
+  EXPECT_NE(error.find("line 5"), std::string::npos) << error;  // 16 * 10^4 passes 64 KiB
+}
+
+TEST(DotenvLimits, DoubleQuotedAndDefaultWordsAreLimitedToo) {
+  const std::string big(40 * 1024, 'x');
+  EXPECT_NE(error_of("A=" + big + "\nB=\"$A$A\"\n").find("KiB"), std::string::npos);
+  EXPECT_NE(error_of("A=" + big + "\nB=${U-$A$A}\n").find("KiB"), std::string::npos);
+  EXPECT_EQ(parse("A=" + big + "\nB=\"$A\"\n").at("B"), big);
+}
+
+}  // namespace
+}  // namespace statesink::config

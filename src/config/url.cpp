@@ -30,6 +30,7 @@ constexpr std::string_view kMqttShape =
 // The parts common to both schemes, still percent-encoded where it matters.
 struct Endpoint {
   std::string host;
+  bool bracketed = false;  // [IPv6]
   std::optional<std::uint16_t> port;
 };
 
@@ -66,6 +67,7 @@ Endpoint parse_endpoint(std::string_view rest, std::string_view shape) {
       fail("IPv6 address without closing ']'", shape);
     }
     endpoint.host = std::string(rest.substr(1, close - 1));
+    endpoint.bracketed = true;
     std::string_view after = rest.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') {
@@ -197,8 +199,11 @@ std::string userinfo_redacted(const std::string& user, const std::string& passwo
   return out + "@";
 }
 
-std::string host_for_url(const std::string& host) {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+// A host given percent-encoded was decoded on parsing; encoding it again keeps
+// a '@', '/' or ':' in it from reading as another part of the URL. An IPv6
+// address goes between brackets as it came, since ':' there is expected.
+std::string host_for_url(const std::string& host, bool bracketed) {
+  return bracketed ? "[" + host + "]" : percent_encode(host);
 }
 
 std::string query_string(const std::map<std::string, std::string>& options) {
@@ -225,10 +230,11 @@ DbUrl parse_db_url(std::string_view url) {
     result.password = parts.password;
   }
   for (const Endpoint& e : parts.endpoints) {
-    result.hosts.push_back({e.host, e.port.value_or(std::uint16_t{3306})});
+    result.hosts.push_back({e.host, e.port.value_or(std::uint16_t{3306}), e.bracketed});
   }
   result.host = result.hosts.front().name;
   result.port = result.hosts.front().port;
+  result.host_bracketed = result.hosts.front().bracketed;
   if (!parts.path.empty()) {
     if (parts.path.find('/') != std::string::npos) {
       fail("the path must be just the database name", kDbShape);
@@ -274,6 +280,7 @@ MqttUrl parse_mqtt_url(std::string_view url) {
     fail("several hosts: an MQTT URL names one broker", kMqttShape);
   }
   result.host = parts.endpoints.front().host;
+  result.host_bracketed = parts.endpoints.front().bracketed;
   result.port = parts.endpoints.front().port.value_or(result.tls ? 8883 : 1883);
   result.options = parse_options(parts.query, kMqttOptions, kMqttShape);
   if (!result.tls && !result.options.empty()) {
@@ -292,13 +299,13 @@ std::string DbUrl::redacted() const {
   // false -Wrestrict warning (GCC bug 105651) in optimised builds.
   std::string text = "mysql://";
   text += userinfo_redacted(user, password);
-  const std::vector<DbHost> one = {{host, port}};
+  const std::vector<DbHost> one = {{host, port, host_bracketed}};
   const std::vector<DbHost>& all = hosts.empty() ? one : hosts;
   for (std::size_t i = 0; i < all.size(); ++i) {
     if (i > 0) {
       text += ',';
     }
-    text += host_for_url(all[i].name);
+    text += host_for_url(all[i].name, all[i].bracketed);
     text += ':';
     text += std::to_string(all[i].port);
   }
@@ -313,6 +320,7 @@ DbUrl DbUrl::only_host(std::size_t index) const {
   if (!hosts.empty()) {
     one.host = hosts.at(index).name;
     one.port = hosts.at(index).port;
+    one.host_bracketed = hosts.at(index).bracketed;
   }
   one.hosts.clear();
   return one;
@@ -320,7 +328,7 @@ DbUrl DbUrl::only_host(std::size_t index) const {
 
 std::string MqttUrl::redacted() const {
   return std::string(tls ? "mqtts://" : "mqtt://") + userinfo_redacted(user, password) +
-         host_for_url(host) + ":" + std::to_string(port) + query_string(options);
+         host_for_url(host, host_bracketed) + ":" + std::to_string(port) + query_string(options);
 }
 
 std::string redact_urls(std::string_view text) {
@@ -340,10 +348,15 @@ std::string redact_urls(std::string_view text) {
            text[end] != '\t' && text[end] != '\n' && text[end] != '\'' && text[end] != '"') {
       ++end;
     }
-    auto at = text.rfind('@', end - 1);
+    // Searched within the authority only: searching back from its end into
+    // text already passed made a run of "://" quadratic.
+    const std::string_view authority_text = text.substr(authority, end - authority);
+    std::size_t at = authority_text.rfind('@');
     std::size_t colon = std::string_view::npos;
-    if (at != std::string_view::npos && at >= authority && at < end) {
-      colon = text.find(':', authority);
+    if (at != std::string_view::npos) {
+      colon = authority_text.find(':');
+      at += authority;
+      colon = colon == std::string_view::npos ? colon : colon + authority;
     }
     if (colon != std::string_view::npos && colon < at) {
       out.append(text.substr(pos, colon + 1 - pos));

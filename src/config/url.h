@@ -14,6 +14,7 @@ namespace statesink::config {
 struct DbHost {
   std::string name;
   std::uint16_t port = 3306;
+  bool bracketed = false;  // given as [IPv6]
   bool operator==(const DbHost&) const = default;
 };
 
@@ -24,6 +25,7 @@ struct DbUrl {
   std::string password;  // empty when none was given
   // The first host; `hosts` lists them all (empty: just this one).
   std::string host = "127.0.0.1";
+  bool host_bracketed = false;  // given as [IPv6], written back the same way
   std::uint16_t port = 3306;
   std::vector<DbHost> hosts;
   std::string database = "statesink";
@@ -43,6 +45,7 @@ struct MqttUrl {
   std::string user;
   std::string password;
   std::string host = "127.0.0.1";
+  bool host_bracketed = false;
   std::uint16_t port = 1883;  // 8883 for mqtts when none is given
   std::map<std::string, std::string> options;
 

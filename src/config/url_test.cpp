@@ -107,7 +107,8 @@ TEST(DbUrl, RedactedHidesPasswordAndRoundTrips) {
 
 TEST(DbUrl, SeveralHostsInOrderEachWithItsPort) {
   DbUrl url = parse_db_url("mysql://u:pw@n1:3307,n2,[::1]:3309/db?connect-timeout=2");
-  const std::vector<DbHost> expected = {{"n1", 3307}, {"n2", 3306}, {"::1", 3309}};
+  const std::vector<DbHost> expected = {
+      {"n1", 3307, false}, {"n2", 3306, false}, {"::1", 3309, true}};
   EXPECT_EQ(url.hosts, expected);
   EXPECT_EQ(url.host, "n1");
   EXPECT_EQ(url.port, 3307);
@@ -161,6 +162,46 @@ TEST(RedactUrls, ReplacesPasswordsInProse) {
   EXPECT_EQ(redact_urls("http://host:8080/x"), "http://host:8080/x");
   EXPECT_EQ(redact_urls("trailing ://"), "trailing ://");
   EXPECT_EQ(redact_urls("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");
+}
+
+}  // namespace
+}  // namespace statesink::config
+
+namespace statesink::config {
+namespace {
+
+TEST(UrlRoundTrip, PercentEncodedHostStaysOneHost) {
+  const DbUrl db = parse_db_url("mysql://a%40b");
+  EXPECT_EQ(db.host, "a@b");
+  const DbUrl again = parse_db_url(db.redacted());
+  EXPECT_EQ(again.host, "a@b");
+  EXPECT_EQ(again.user, "statesink");
+
+  const MqttUrl mqtt = parse_mqtt_url("mqtt://a%2Fb");
+  EXPECT_EQ(mqtt.host, "a/b");
+  EXPECT_EQ(parse_mqtt_url(mqtt.redacted()).host, "a/b");
+}
+
+TEST(UrlRoundTrip, ColonInAnEncodedHostIsNotTakenForIpv6) {
+  const DbUrl db = parse_db_url("mysql://a%3Ab:3307/x");
+  const DbUrl again = parse_db_url(db.redacted());
+  EXPECT_EQ(again.host, "a:b");
+  EXPECT_EQ(again.port, 3307);
+  EXPECT_EQ(parse_db_url("mysql://[fe80::1]/x").redacted(), "mysql://statesink@[fe80::1]:3306/x");
+}
+
+TEST(RedactUrls, ManySchemeMarkersInARow) {
+  std::string text;
+  for (int i = 0; i < 300000; ++i) {
+    text += "://";
+  }
+  EXPECT_EQ(redact_urls(text), text);
+  EXPECT_EQ(redact_urls(text + " mysql://u:pw@h"), text + " mysql://u:***@h");
+}
+
+TEST(RedactUrls, AnAtBeforeTheAuthorityIsNotUsed) {
+  EXPECT_EQ(redact_urls("me@x said mysql://u:pw/db"), "me@x said mysql://u:pw/db");
+  EXPECT_EQ(redact_urls("a@b mysql://h:1 c:d@e"), "a@b mysql://h:1 c:d@e");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "migrate/sha256.h"
+#include "migrate/sql_splitter.h"
 
 namespace statesink::migrate {
 namespace {
@@ -58,6 +59,25 @@ TEST(MigrationSet, EmbeddedHoldsTheMessagesTable) {
 TEST(MigrationSet, FormatsVersions) {
   EXPECT_EQ(format_version(7), "0007");
   EXPECT_EQ(format_version(12345), "12345");
+}
+
+}  // namespace
+}  // namespace statesink::migrate
+
+namespace statesink::migrate {
+namespace {
+
+// The shipped files must pass the splitter's checks for files as people write
+// them (unquoted `end` or `begin` in bodies, runaway quotes, long delimiters).
+TEST(MigrationSetFiles, EveryShippedFileSplits) {
+  const MigrationSet set = MigrationSet::embedded();
+  for (const Migration& m : set.all()) {
+    EXPECT_NO_THROW(split_sql(m.up_sql)) << m.up_file();
+    EXPECT_FALSE(split_sql(m.up_sql).empty()) << m.up_file();
+    if (m.down_sql) {
+      EXPECT_NO_THROW(split_sql(*m.down_sql)) << m.down_file();
+    }
+  }
 }
 
 }  // namespace

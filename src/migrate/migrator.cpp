@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <ostream>
@@ -60,13 +61,62 @@ std::string prefix_checksum(const std::vector<SqlStatement>& statements, std::si
   return sha256_hex(digests);
 }
 
+std::string first_line(std::string_view text) {
+  std::string line(text.substr(0, text.find('\n')));
+  return line.size() > 120 ? line.substr(0, 117) + "..." : line;
+}
+
+// The first `count` words of a statement, upper-cased: enough to tell its kind.
+std::vector<std::string> leading_words(std::string_view text, std::size_t count) {
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (words.size() < count && i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) {
+      ++i;
+    }
+    std::string word;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) {
+      word += static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
+      ++i;
+    }
+    if (word.empty()) {
+      break;
+    }
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
+// mysqldump wraps each table's rows in LOCK TABLES ... WRITE / UNLOCK TABLES.
+// A session holding table locks may touch no other table, so the runner could
+// not record progress in schema_migrations after each statement, and a rerun
+// would fail the same way. Refused before anything runs instead; the runner's
+// own lock already keeps other migrations out.
+void refuse_table_locks(const std::vector<SqlStatement>& statements, const std::string& file) {
+  for (const SqlStatement& s : statements) {
+    const std::vector<std::string> words = leading_words(s.text, 2);
+    if (words.size() == 2 && (words[0] == "LOCK" || words[0] == "UNLOCK") &&
+        (words[1] == "TABLES" || words[1] == "TABLE")) {
+      throw MigrationError(
+          file + " line " + std::to_string(s.line) + ": " + first_line(s.text) +
+          ": migrations cannot use LOCK TABLES or UNLOCK TABLES (statesink records its progress "
+          "in schema_migrations after each statement, which a session holding table locks "
+          "cannot do); remove those lines, and use START TRANSACTION ... COMMIT around the "
+          "inserts if they must appear at once (nothing was applied)");
+    }
+  }
+}
+
 std::vector<SqlStatement> split_file(const std::string& text, const std::string& file) {
+  std::vector<SqlStatement> statements;
   try {
-    return split_sql(text);
+    statements = split_sql(text);
   } catch (const SqlSyntaxError& e) {
     throw MigrationError(file + " line " + std::to_string(e.line()) + ": " + e.what() +
                          "; fix the file and run the command again (nothing was applied)");
   }
+  refuse_table_locks(statements, file);
+  return statements;
 }
 
 std::string host_name() {
@@ -75,11 +125,6 @@ std::string host_name() {
     return "unknown host";
   }
   return buffer.data();
-}
-
-std::string first_line(std::string_view text) {
-  std::string line(text.substr(0, text.find('\n')));
-  return line.size() > 120 ? line.substr(0, 117) + "..." : line;
 }
 
 std::string range(std::uint64_t count) {
@@ -100,6 +145,31 @@ void print_statements(std::ostream& out, const std::vector<SqlStatement>& statem
     }
   }
 }
+
+// Every statesink session runs in UTC (db::Connection), which the runner's
+// bookkeeping does not need (it writes UTC_TIMESTAMP) but which a migration's
+// own statements would notice: an event's schedule, and the time zone stored
+// with it, follow the session's zone. The mysql client uses the server's
+// default zone, so the file's statements run in that one, and the session
+// goes back to UTC afterwards for whatever the connection does next.
+class ServerTimeZone {
+ public:
+  explicit ServerTimeZone(db::Connection& db) : db_(db) {
+    db_.execute("SET time_zone = @@GLOBAL.time_zone");
+  }
+  ~ServerTimeZone() {
+    try {
+      db_.execute("SET time_zone = '+00:00'");
+    } catch (const db::DbError&) {
+      // A lost connection takes its session with it; a new one starts in UTC.
+    }
+  }
+  ServerTimeZone(const ServerTimeZone&) = delete;
+  ServerTimeZone& operator=(const ServerTimeZone&) = delete;
+
+ private:
+  db::Connection& db_;
+};
 
 std::uint64_t to_u64(const std::optional<std::string>& value) {
   return value ? std::stoull(*value) : 0;
@@ -269,6 +339,11 @@ int Migrator::up(std::optional<std::uint64_t> target, bool dry_run) {
     return static_cast<int>(todo.size());
   }
 
+  // Every file is checked before the first statement runs, so a file the
+  // runner cannot take stops the run with nothing applied.
+  for (const Migration* m : todo) {
+    split_file(m->up_sql, m->up_file());
+  }
   for (const Migration* m : todo) {
     auto it = records.find(m->version);
     apply(*m, it == records.end() ? nullptr : &it->second, *lock);
@@ -325,6 +400,7 @@ void Migrator::apply(const Migration& m, const Record* partial, MigrationLock& l
   db::Statement progress = db_.prepare(
       "UPDATE schema_migrations SET statements_done = ?, done_checksum = ? WHERE version = ?");
   const auto started = std::chrono::steady_clock::now();
+  const ServerTimeZone zone(db_);
   for (std::size_t i = start; i < statements.size(); ++i) {
     const SqlStatement& s = statements[i];
     try {
@@ -411,6 +487,9 @@ int Migrator::down(std::uint64_t target, bool dry_run) {
     return static_cast<int>(todo.size());
   }
   for (const Migration* m : todo) {
+    split_file(*m->down_sql, m->down_file());
+  }
+  for (const Migration* m : todo) {
     roll_back(*m);
   }
   out_ << (todo.empty() ? "nothing to roll back"
@@ -422,6 +501,7 @@ int Migrator::down(std::uint64_t target, bool dry_run) {
 void Migrator::roll_back(const Migration& m) {
   const std::vector<SqlStatement> statements = split_file(*m.down_sql, m.down_file());
   const auto started = std::chrono::steady_clock::now();
+  const ServerTimeZone zone(db_);
   for (std::size_t i = 0; i < statements.size(); ++i) {
     const SqlStatement& s = statements[i];
     try {

@@ -26,6 +26,10 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
+// The mysql client keeps the delimiter in a 16-byte buffer. The bound also
+// keeps testing for the delimiter at every byte linear in the file's size.
+constexpr std::size_t kMaxDelimiter = 15;
+
 class Splitter {
  public:
   explicit Splitter(std::string_view script) : s_(script) {}
@@ -44,6 +48,7 @@ class Splitter {
   bool line_comment_at(std::size_t i) const;
   bool delimiter_command();
   std::size_t quoted_end(std::size_t open) const;
+  int unpaired_quote_line(std::size_t from, std::size_t open, char quote) const;
   std::size_t executable_comment_end(std::size_t open, std::size_t body) const;
   std::size_t word_end(std::size_t begin) const;
   void token(TokenKind kind, std::size_t end);
@@ -70,8 +75,11 @@ void Splitter::move_to(std::size_t end) {
 
 // Only for error messages, so the extra count does not matter.
 int Splitter::line_at(std::size_t i) const {
-  return line_ + static_cast<int>(std::count(s_.begin() + static_cast<std::ptrdiff_t>(pos_),
-                                             s_.begin() + static_cast<std::ptrdiff_t>(i), '\n'));
+  const auto at = [this](std::size_t p) { return s_.begin() + static_cast<std::ptrdiff_t>(p); };
+  if (i < pos_) {
+    return line_ - static_cast<int>(std::count(at(i), at(pos_), '\n'));
+  }
+  return line_ + static_cast<int>(std::count(at(pos_), at(i), '\n'));
 }
 
 // The server wants white space or a control character after "--": "1--1" is
@@ -130,6 +138,12 @@ bool Splitter::delimiter_command() {
   if (argument.empty()) {
     throw SqlSyntaxError("DELIMITER needs the new delimiter after it, e.g. DELIMITER $$", line_);
   }
+  if (argument.size() > kMaxDelimiter) {
+    throw SqlSyntaxError("a DELIMITER is at most " + std::to_string(kMaxDelimiter) +
+                             " characters long, as in the mysql client; choose a shorter one "
+                             "such as $$",
+                         line_);
+  }
   if (argument.find('\\') != std::string_view::npos) {
     throw SqlSyntaxError("a DELIMITER cannot contain a backslash, as in the mysql client", line_);
   }
@@ -160,9 +174,51 @@ std::size_t Splitter::quoted_end(std::size_t open) const {
     }
   }
   const std::string what = quote == '`' ? "quoted identifier" : "string";
+  const int opened = line_at(open);
+  const int likely = unpaired_quote_line(in_statement() ? statement_begin_ : open, open, quote);
+  if (likely == opened) {
+    throw SqlSyntaxError("unterminated " + what + ": the " + quote + " opened on line " +
+                             std::to_string(opened) + " is never closed",
+                         opened);
+  }
   throw SqlSyntaxError("unterminated " + what + ": the " + quote + " opened on line " +
-                           std::to_string(line_at(open)) + " is never closed",
-                       line_at(open));
+                           std::to_string(opened) + " is never closed, and the " + quote +
+                           " quotes stop pairing up on line " + std::to_string(likely) +
+                           ": a quote there is probably missing, or one inside a value needs "
+                           "doubling (" +
+                           quote + "it" + quote + quote + "s" + quote + ")",
+                       likely);
+}
+
+// A quote that runs away usually began as a stray or undoubled quote on an
+// earlier line, which then paired with the opening quote of a later value; the
+// lexer only notices at the last one. The first line from the statement's
+// start with an odd number of such quotes is the likely culprit. Comments are
+// skipped the simple way (an apostrophe in "-- don't" would mislead).
+int Splitter::unpaired_quote_line(std::size_t from, std::size_t open, char quote) const {
+  int line = line_at(from);
+  int count = 0;
+  bool comment = false;
+  for (std::size_t i = from; i <= open; ++i) {
+    const char c = s_[i];
+    if (c == '\n') {
+      if (count % 2 == 1) {
+        return line;
+      }
+      ++line;
+      count = 0;
+      comment = false;
+    } else if (comment) {
+      continue;
+    } else if (c == '\\' && quote != '`' && i + 1 < open) {
+      ++i;
+    } else if (c == quote) {
+      ++count;
+    } else if (c == '#' || (c == '-' && line_comment_at(i))) {
+      comment = true;
+    }
+  }
+  return line;
 }
 
 // The server parses the inside of /*! ... */ as SQL, so a quoted "*/" does not
@@ -285,6 +341,25 @@ std::vector<SqlStatement> Splitter::run() {
 
 }  // namespace
 
-std::vector<SqlStatement> split_sql(std::string_view script) { return Splitter(script).run(); }
+std::vector<SqlStatement> split_sql(std::string_view script) {
+  // The mysql client skips a UTF-8 byte order mark at the start of its input.
+  if (script.starts_with("\xEF\xBB\xBF")) {
+    script.remove_prefix(3);
+  }
+  // The client reads its input line by line, drops the '\r' before each '\n'
+  // and joins the lines with '\n' alone: a file saved with CRLF line endings
+  // gives the same routine bodies and multi-line strings as one with LF.
+  if (script.find("\r\n") == std::string_view::npos) {
+    return Splitter(script).run();
+  }
+  std::string lf;
+  lf.reserve(script.size());
+  for (std::size_t i = 0; i < script.size(); ++i) {
+    if (!(script[i] == '\r' && i + 1 < script.size() && script[i + 1] == '\n')) {
+      lf += script[i];
+    }
+  }
+  return Splitter(lf).run();
+}
 
 }  // namespace statesink::migrate

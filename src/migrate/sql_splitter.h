@@ -33,9 +33,13 @@ class SqlSyntaxError : public std::runtime_error {
 //    as in the mysql client;
 //  - leading comments and surrounding white space are dropped from each
 //    statement; executable comments (/*! */, /*M! */) are kept as code;
-//  - statements holding only comments or white space are dropped.
+//  - statements holding only comments or white space are dropped;
+//  - as in the client, a leading UTF-8 byte order mark is skipped and each
+//    CRLF becomes LF, inside bodies and strings too.
 // Throws SqlSyntaxError for an unterminated quote or comment, a DELIMITER line
-// without a delimiter, and a block still open at the end of the file.
+// without a delimiter or with one over 15 characters, a block still open at
+// the end of the file, and, without DELIMITER lines, an unquoted `end` or
+// `begin` inside a body that would be taken for the end or start of a block.
 std::vector<SqlStatement> split_sql(std::string_view script);
 
 }  // namespace statesink::migrate

@@ -39,6 +39,7 @@ enum class Keyword : unsigned char {
   kThen,
   kElse,
   kDo,
+  kHandler,
   // may stand between a routine's parameter list and its body
   kReturns,
   kCharset,
@@ -101,6 +102,7 @@ constexpr KeywordName kKeywords[] = {
     {"THEN", Keyword::kThen},
     {"ELSE", Keyword::kElse},
     {"DO", Keyword::kDo},
+    {"HANDLER", Keyword::kHandler},
     {"RETURNS", Keyword::kReturns},
     {"CHARSET", Keyword::kCharset},
     {"CHARACTER", Keyword::kCharacter},
@@ -457,8 +459,13 @@ void BlockTracker::body(const Token& token, Keyword keyword) {
   }
   switch (keyword) {
     case Keyword::kBegin:
-      // Anywhere, not only at a statement start: DECLARE ... HANDLER FOR x BEGIN.
-      // Inside stored programs BEGIN is never a transaction.
+      // At a statement start, or as the body of DECLARE ... HANDLER FOR x BEGIN.
+      // Inside stored programs BEGIN is never a transaction. Anywhere else it
+      // is a column or variable that the server reads as a name, while taking
+      // it for a block would swallow the rest of the file into this statement.
+      if (!start && !handler_) {
+        throw_misread_name(token, "the start of a BEGIN ... END block");
+      }
       push(Block::kBegin, token.line);
       at_statement_start_ = true;
       return;
@@ -485,6 +492,11 @@ void BlockTracker::body(const Token& token, Keyword keyword) {
       return;
     case Keyword::kEnd:
       pending_end_ = true;
+      end_token_ = token;
+      end_at_start_ = start;
+      return;
+    case Keyword::kHandler:
+      handler_ = true;
       return;
     case Keyword::kThen:
     case Keyword::kElse:
@@ -517,6 +529,7 @@ bool BlockTracker::semicolon_ends_statement() {
   // switching off keyword recognition for the rest of the body.
   paren_depth_ = 0;
   identifier_next_ = false;
+  handler_ = false;
   at_statement_start_ = true;
   return false;
 }
@@ -563,16 +576,36 @@ void BlockTracker::close(Block block) {
   pop();
 }
 
-// A bare END closes a BEGIN block or a CASE expression.
+// A bare END closes a BEGIN block or a CASE expression. The END of a BEGIN
+// block starts a statement; one in the middle of a statement is a column or
+// variable called `end`, and closing the block there would cut the program
+// short at the next ';' and apply the rest of it as separate statements.
 void BlockTracker::close_bare_end() {
   if (open_count_[static_cast<std::size_t>(Block::kBegin)] == 0 &&
       open_count_[static_cast<std::size_t>(Block::kCase)] == 0) {
     return;
   }
-  while (open_.back().block != Block::kBegin && open_.back().block != Block::kCase) {
+  std::size_t closes = open_.size() - 1;
+  while (open_[closes].block != Block::kBegin && open_[closes].block != Block::kCase) {
+    --closes;
+  }
+  if (open_[closes].block == Block::kBegin && !end_at_start_) {
+    throw_misread_name(end_token_,
+                       "the END of the BEGIN on line " + std::to_string(open_[closes].line));
+  }
+  while (open_.size() > closes) {
     pop();
   }
-  pop();
+}
+
+void BlockTracker::throw_misread_name(const Token& token, const std::string& taken_for) {
+  const std::string word(token.text);
+  throw SqlSyntaxError("the unquoted word " + word + " on line " + std::to_string(token.line) +
+                           " would be taken for " + taken_for +
+                           " and split the statement in the wrong place; if it names a column "
+                           "or variable, quote it as `" +
+                           word + "`, or put the statement between DELIMITER lines",
+                       token.line);
 }
 
 }  // namespace statesink::migrate::detail

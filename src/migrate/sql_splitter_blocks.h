@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -66,6 +67,7 @@ class BlockTracker {
   void pop();
   void close(Block block);
   void close_bare_end();
+  [[noreturn]] static void throw_misread_name(const Token& token, const std::string& taken_for);
 
   Phase phase_ = Phase::kUndecided;
   Lead lead_ = Lead::kFirst;
@@ -79,7 +81,10 @@ class BlockTracker {
   bool identifier_next_ = false;  // after '.' or '@' a word is a column or variable name
   bool definer_name_next_ = false;
   bool at_statement_start_ = false;
-  bool pending_end_ = false;  // END seen; the next word may say END IF, END LOOP, ...
+  bool pending_end_ = false;   // END seen; the next word may say END IF, END LOOP, ...
+  Token end_token_;            // that END
+  bool end_at_start_ = false;  // it stood where a statement starts
+  bool handler_ = false;       // DECLARE ... HANDLER seen in this body statement
   std::vector<Open> open_;
   std::array<int, static_cast<std::size_t>(Block::kCount)> open_count_{};
 };

@@ -542,7 +542,8 @@ TEST(SqlSplitter, CrlfLineEndings) {
   const std::vector<SqlStatement> statements = split_sql(script);
   ASSERT_EQ(statements.size(), 3U);
   EXPECT_EQ(statements[0].text, "SELECT 1");
-  EXPECT_EQ(statements[1].text, "CREATE PROCEDURE p() BEGIN\r\n  SELECT 2;\r\nEND");
+  // As the mysql client sends it: it drops the '\r' of every line ending.
+  EXPECT_EQ(statements[1].text, "CREATE PROCEDURE p() BEGIN\n  SELECT 2;\nEND");
   EXPECT_EQ(statements[2].text, "SELECT 3 -- x");
   EXPECT_EQ(statements[0].line, 2);
   EXPECT_EQ(statements[1].line, 5);
@@ -633,6 +634,133 @@ TEST(SqlSplitter, ErrorCarriesLineThroughException) {
   } catch (const SqlSyntaxError& e) {
     EXPECT_EQ(e.line(), 2);
   }
+}
+
+}  // namespace
+}  // namespace statesink::migrate
+
+namespace statesink::migrate {
+namespace {
+
+std::string error_of(std::string_view script) {
+  try {
+    split_sql(script);
+  } catch (const SqlSyntaxError& e) {
+    return std::to_string(e.line()) + ": " + e.what();
+  }
+  return "(no error)";
+}
+
+TEST(SqlSplitterFiles, CrlfInsideBodiesAndStringsBecomesLf) {
+  const std::string crlf =
+      "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW\r\nBEGIN\r\n"
+      "  SET NEW.a = 'two\r\nlines';\r\nEND;\r\nSELECT 'lone\rcr';\r\n";
+  std::string lf = crlf;
+  for (std::size_t at = lf.find("\r\n"); at != std::string::npos; at = lf.find("\r\n", at)) {
+    lf.erase(at, 1);
+  }
+  const std::vector<SqlStatement> a = split_sql(crlf);
+  const std::vector<SqlStatement> b = split_sql(lf);
+  ASSERT_EQ(a.size(), 2U);
+  ASSERT_EQ(b.size(), 2U);
+  EXPECT_EQ(a[0].text, b[0].text);
+  EXPECT_THAT(a[0].text, HasSubstr("'two\nlines'"));
+  EXPECT_EQ(a[1].text, "SELECT 'lone\rcr'");  // the client keeps a '\r' not before '\n'
+  EXPECT_EQ(a[1].line, 6);
+}
+
+TEST(SqlSplitterFiles, ByteOrderMarkIsSkipped) {
+  const std::vector<SqlStatement> statements = split_sql("\xEF\xBB\xBFSELECT 1;\nSELECT 2;\n");
+  ASSERT_EQ(statements.size(), 2U);
+  EXPECT_EQ(statements[0].text, "SELECT 1");
+  EXPECT_EQ(statements[0].line, 1);
+  EXPECT_EQ(statements[1].line, 2);
+  // Only at the very start: elsewhere the bytes are data.
+  EXPECT_EQ(split_sql("SELECT '\xEF\xBB\xBF';")[0].text, "SELECT '\xEF\xBB\xBF'");
+}
+
+TEST(SqlSplitterFiles, LongDelimiterIsRefusedLikeTheClientsLimit) {
+  const std::string huge(1 << 20, 'x');
+  const std::string error = error_of("DELIMITER " + huge + "\n" + huge + "SELECT 1" + huge);
+  EXPECT_THAT(error, HasSubstr("at most 15 characters"));
+  EXPECT_EQ(error.substr(0, 2), "1:");
+  const std::string fifteen = "abcdefghijklmn$";
+  EXPECT_THAT(
+      texts("DELIMITER " + fifteen + "\nSELECT 1; SELECT 2" + fifteen + "\nSELECT 3" + fifteen),
+      ElementsAre("SELECT 1; SELECT 2", "SELECT 3"));
+}
+
+TEST(SqlSplitterFiles, LargeInputWithAWordyDelimiterSplits) {
+  std::string script = "DELIMITER GO\n";
+  for (int i = 0; i < 50000; ++i) {
+    script += "SELECT 'g;o' AS gox GO\n";
+  }
+  const std::vector<SqlStatement> statements = split_sql(script);
+  ASSERT_EQ(statements.size(), 50000U);
+  EXPECT_EQ(statements.back().text, "SELECT 'g;o' AS gox");
+}
+
+TEST(SqlSplitterFiles, UnquotedEndColumnInABodyIsRefusedWithWordAndLine) {
+  const std::string script =
+      "CREATE TABLE spans (id INT, `begin` INT, `end` INT);\n"  // 1
+      "CREATE PROCEDURE widest()\n"                             // 2
+      "BEGIN\n"                                                 // 3
+      "  SELECT id, end - `begin` AS width\n"                   // 4
+      "  FROM spans ORDER BY width DESC LIMIT 1;\n"             // 5
+      "END;\n";
+  const std::string error = error_of(script);
+  EXPECT_EQ(error.substr(0, 2), "4:") << error;
+  EXPECT_THAT(error, HasSubstr("word end on line 4"));
+  EXPECT_THAT(error, HasSubstr("BEGIN on line 3"));
+  EXPECT_THAT(error, HasSubstr("`end`"));
+  EXPECT_THAT(error, HasSubstr("DELIMITER"));
+}
+
+TEST(SqlSplitterFiles, EndAfterAnOperatorIsAColumnToo) {
+  const std::string error =
+      error_of("CREATE PROCEDURE p()\nBEGIN\n  UPDATE spans SET width =\n    end - 1;\nEND;\n");
+  EXPECT_EQ(error.substr(0, 2), "4:") << error;
+  EXPECT_THAT(error, HasSubstr("word end on line 4"));
+}
+
+TEST(SqlSplitterFiles, UnquotedBeginColumnInABodyIsRefused) {
+  const std::string error = error_of(
+      "CREATE TRIGGER t BEFORE INSERT ON spans FOR EACH ROW\nBEGIN\n"
+      "  SELECT MAX(id) INTO @m FROM spans WHERE\n  begin > 0;\nEND;\n");
+  EXPECT_THAT(error, HasSubstr("word begin on line 4"));
+  EXPECT_THAT(error, HasSubstr("`begin`"));
+}
+
+TEST(SqlSplitterFiles, QuotedOrQualifiedOrDelimitedNamesStillSplit) {
+  EXPECT_THAT(texts("CREATE PROCEDURE p()\nBEGIN\n  SELECT `end`, s.begin FROM spans s;\nEND;\n"
+                    "SELECT 1;"),
+              ElementsAre("CREATE PROCEDURE p()\nBEGIN\n  SELECT `end`, s.begin FROM spans s;\nEND",
+                          "SELECT 1"));
+  EXPECT_THAT(
+      texts("DELIMITER $$\nCREATE PROCEDURE p()\nBEGIN\n  SELECT end FROM spans;\nEND$$\n"
+            "DELIMITER ;\nSELECT 1;"),
+      ElementsAre("CREATE PROCEDURE p()\nBEGIN\n  SELECT end FROM spans;\nEND", "SELECT 1"));
+  // Handlers, labels and CASE expressions keep working.
+  EXPECT_THAT(texts("CREATE PROCEDURE p()\nBEGIN\n"
+                    "  DECLARE CONTINUE HANDLER FOR SQLSTATE '23000' BEGIN SET @e = 1; END;\n"
+                    "  l: BEGIN SET @x = CASE WHEN @e THEN 1 ELSE 2 END; END l;\nEND;\nSELECT 2;"),
+              ElementsAre(HasSubstr("END l;\nEND"), "SELECT 2"));
+}
+
+TEST(SqlSplitterFiles, RunawayQuoteIsReportedWhereThePairingBreaks) {
+  const std::string script =
+      "INSERT INTO notes VALUES\n"  // 1
+      "  (1, 'fine'),\n"            // 2
+      "  (2, 'it's broken'),\n"     // 3
+      "  (3, 'also fine'),\n"       // 4
+      "  (4, 'last');\n"            // 5
+      "SELECT 1;\n";                // 6
+  const std::string error = error_of(script);
+  EXPECT_EQ(error.substr(0, 2), "3:") << error;
+  EXPECT_THAT(error, HasSubstr("stop pairing up on line 3"));
+  EXPECT_THAT(error, HasSubstr("opened on line 5"));
+  // A quote that is simply never closed is reported where it opens.
+  EXPECT_EQ(error_of("SELECT 1;\n-- don't\nSELECT 'x\n\n").substr(0, 2), "3:");
 }
 
 }  // namespace

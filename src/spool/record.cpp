@@ -80,7 +80,7 @@ const char* decode_body(const RecordFrame& frame, std::span<const char> body, Re
   put_le<std::uint32_t>(size_bytes, frame.body_size);
   std::uint32_t crc = crc_update(0, std::span<const char>(size_bytes));
   if (crc_update(crc, body) != frame.crc) {
-    return "checksum mismatch";
+    return kChecksumMismatch;
   }
   const char* p = body.data();
   const std::size_t topic_size = get_le<std::uint32_t>(p + 20);

@@ -86,6 +86,11 @@ struct RecordFrame {
   std::uint32_t crc = 0;
 };
 
+// decode_body's answer when the checksum does not match. Any other problem is
+// in a record whose checksum holds: something wrote it whole, which an
+// interrupted append cannot do.
+inline constexpr const char* kChecksumMismatch = "checksum mismatch";
+
 // Each returns what is wrong with the bytes, or nullptr when they are sound.
 // `header` holds at least kRecordHeaderSize bytes; `body` exactly frame.body_size.
 const char* check_frame(std::span<const char> header, RecordFrame& frame);

@@ -72,6 +72,9 @@ struct Scan {
   std::uint64_t good_end = 0;  // just after the last sound record
   ReadStatus stop = ReadStatus::end;
   std::string problem;  // why the scan stopped before the end of the file
+  // The scan stopped at a whole record with a sound checksum (out of sequence,
+  // or with impossible fields): a crash leaves no such thing, so it is damage.
+  bool whole_record_rejected = false;
 };
 
 Scan scan_segment(const fs::path& path, std::uint64_t first_seq, KeyWindow& recent) {
@@ -98,8 +101,10 @@ Scan scan_segment(const fs::path& path, std::uint64_t first_seq, KeyWindow& rece
       scan.problem = "incomplete record";
     } else if (scan.stop == ReadStatus::corrupt) {
       scan.problem = reader.problem();
+      scan.whole_record_rejected = reader.checksum_held();
     } else if (scan.stop == ReadStatus::record && record.seq != first_seq + scan.records) {
       scan.stop = ReadStatus::corrupt;
+      scan.whole_record_rejected = true;
       scan.problem = "sequence number " + std::to_string(record.seq) + " where " +
                      std::to_string(first_seq + scan.records) + " was expected";
     }
@@ -256,7 +261,7 @@ Recovered recover_segments(const fs::path& dir, std::size_t recent_count) {
     if (scan.stop != ReadStatus::end) {
       const std::optional<std::uint64_t> beyond =
           highest_sound_record_after(path, scan.good_end, scan.size, first_seq + scan.records);
-      if (newest && !beyond) {
+      if (newest && !beyond && !scan.whole_record_rejected) {
         cut_to(path, scan.good_end);
         report.torn_bytes += scan.size - scan.good_end;
       } else {

@@ -219,3 +219,89 @@ TEST(Recovery, OtherFilesAreLeftAlone) {
 
 }  // namespace
 }  // namespace statesink::spool
+
+namespace statesink::spool {
+namespace {
+
+std::string encoded(std::uint64_t seq, const Record& record) {
+  const RecordEncoder encoder(seq, record.view());
+  std::string bytes;
+  for (std::string_view piece : encoder.pieces()) {
+    bytes += piece;
+  }
+  return bytes;
+}
+
+void append_bytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::filesystem::path first_segment(const std::filesystem::path& dir) {
+  return dir / segment_file_name(1);
+}
+
+SpoolOptions one_segment(const std::filesystem::path& dir) {
+  SpoolOptions options;
+  options.directory = dir;
+  options.sync = SyncMode::never;
+  options.segment_bytes = 1 << 20;
+  return options;
+}
+
+// A crash can tear the last record but cannot write a whole one with a sound
+// checksum and a wrong sequence number: that is damage, reported and kept.
+TEST(RecoverySoundLastRecord, OutOfSequenceIsSetAsideNotCutAsTorn) {
+  testing::TempDir dir;
+  {
+    Spool spool(one_segment(dir.path()));
+    for (std::uint64_t n = 1; n <= 3; ++n) {
+      spool.append(testing::sample(n).view());
+    }
+  }
+  append_bytes(first_segment(dir.path()), encoded(9, testing::sample(9)));
+  Spool spool(one_segment(dir.path()));
+  const RecoveryReport& report = spool.recovery();
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("sequence number 9 where 4 was expected"), std::string::npos)
+      << report.problems[0];
+  EXPECT_EQ(report.torn_bytes, 0u);
+  ASSERT_EQ(report.set_aside.size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(report.set_aside[0]));
+  EXPECT_EQ(report.records, 3u);
+}
+
+TEST(RecoverySoundLastRecord, ImpossibleQosIsSetAsideNotCutAsTorn) {
+  testing::TempDir dir;
+  {
+    Spool spool(one_segment(dir.path()));
+    for (std::uint64_t n = 1; n <= 2; ++n) {
+      spool.append(testing::sample(n).view());
+    }
+  }
+  Record bad = testing::sample(3);
+  bad.qos = 7;
+  append_bytes(first_segment(dir.path()), encoded(3, bad));
+  Spool spool(one_segment(dir.path()));
+  const RecoveryReport& report = spool.recovery();
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("invalid QoS"), std::string::npos) << report.problems[0];
+  EXPECT_EQ(report.torn_bytes, 0u);
+  EXPECT_EQ(report.set_aside.size(), 1u);
+}
+
+TEST(RecoverySoundLastRecord, ATornLastRecordIsStillCutQuietly) {
+  testing::TempDir dir;
+  {
+    Spool spool(one_segment(dir.path()));
+    spool.append(testing::sample(1).view());
+  }
+  const std::string next = encoded(2, testing::sample(2));
+  append_bytes(first_segment(dir.path()), next.substr(0, next.size() - 1));
+  Spool spool(one_segment(dir.path()));
+  EXPECT_TRUE(spool.recovery().problems.empty());
+  EXPECT_EQ(spool.recovery().torn_bytes, next.size() - 1);
+}
+
+}  // namespace
+}  // namespace statesink::spool

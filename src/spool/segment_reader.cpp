@@ -48,6 +48,7 @@ bool SegmentReader::fill(std::size_t size, std::uint64_t limit) {
 
 ReadStatus SegmentReader::next(std::uint64_t limit, Record& out) {
   problem_ = nullptr;
+  checksum_held_ = false;
   if (offset_ >= limit) {
     return ReadStatus::end;
   }
@@ -66,6 +67,7 @@ ReadStatus SegmentReader::next(std::uint64_t limit, Record& out) {
   problem_ = decode_body(
       frame, std::span<const char>(at_offset() + kRecordHeaderSize, frame.body_size), out);
   if (problem_) {
+    checksum_held_ = problem_ != kChecksumMismatch;
     return ReadStatus::corrupt;
   }
   offset_ += total;

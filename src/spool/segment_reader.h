@@ -32,6 +32,8 @@ class SegmentReader {
   std::uint64_t offset() const { return offset_; }
   void seek(std::uint64_t offset);
   const char* problem() const { return problem_; }
+  // After `corrupt`: the record's checksum matched, yet its content is impossible.
+  bool checksum_held() const { return checksum_held_; }
   const File& file() const { return file_; }
 
  private:
@@ -47,6 +49,7 @@ class SegmentReader {
   std::size_t buffered_ = 0;         // valid bytes in buffer_
   std::uint64_t offset_;
   const char* problem_ = nullptr;
+  bool checksum_held_ = false;
 };
 
 }  // namespace statesink::spool

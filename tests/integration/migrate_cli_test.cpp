@@ -446,5 +446,118 @@ TEST_F(MigrateCli, HelpAndVersionSucceed) {
   EXPECT_THAT(statesink({"migrate", "up", "--help"}).out, HasSubstr("--dry-run"));
 }
 
+// --- files as people write them ---------------------------------------------
+
+TEST_F(MigrateCli, LockTablesFromADumpIsRefusedBeforeAnythingRuns) {
+  write("0001_a.up.sql", "CREATE TABLE a (id INT PRIMARY KEY);\n");
+  write("0002_dump.up.sql",
+        "CREATE TABLE t (id INT PRIMARY KEY);\n"
+        "LOCK TABLES `t` WRITE;\n"
+        "INSERT INTO `t` VALUES (1),(2);\n"
+        "UNLOCK TABLES;\n");
+  CommandResult r = migrate({"up"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("0002_dump.up.sql line 2: LOCK TABLES `t` WRITE"));
+  EXPECT_THAT(r.err, HasSubstr("remove those lines"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(tables(), "schema_migrations\n");  // not even 0001 ran
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM schema_migrations"), "0\n");
+
+  // The same file without the lock lines applies, so nothing got stuck.
+  write("0002_dump.up.sql",
+        "CREATE TABLE t (id INT PRIMARY KEY);\n"
+        "INSERT INTO `t` VALUES (1),(2);\n");
+  CommandResult fixed = migrate({"up"});
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM t"), "2\n");
+}
+
+TEST_F(MigrateCli, FileWithAByteOrderMarkApplies) {
+  write("0001_bom.up.sql",
+        "\xEF\xBB\xBF-- saved by an editor that adds a BOM\n"
+        "CREATE TABLE bom (id INT PRIMARY KEY);\n");
+  CommandResult r = migrate({"up"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(tables(), "bom,schema_migrations\n");
+}
+
+TEST_F(MigrateCli, CrlfFileCreatesTheSameTriggerAsAnLfFile) {
+  const std::string lf =
+      "CREATE TABLE src_NAME (topic VARCHAR(100));\n"
+      "CREATE TABLE seen_NAME (topic VARCHAR(100), note VARCHAR(100));\n"
+      "CREATE TRIGGER NAME AFTER INSERT ON src_NAME FOR EACH ROW\n"
+      "BEGIN\n"
+      "  INSERT INTO seen_NAME VALUES (NEW.topic, 'two\n"
+      "lines');\n"
+      "END;\n";
+  auto named = [](std::string text, const std::string& name) {
+    for (std::size_t at = text.find("NAME"); at != std::string::npos; at = text.find("NAME", at)) {
+      text.replace(at, 4, name);
+    }
+    return text;
+  };
+  std::string crlf;
+  for (char c : named(lf, "t_crlf")) {
+    crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  }
+  write("0001_lf.up.sql", named(lf, "t_lf"));
+  write("0002_crlf.up.sql", crlf);
+  CommandResult r = migrate({"up"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string body_lf =
+      sql("SELECT HEX(ACTION_STATEMENT) FROM information_schema.TRIGGERS "
+          "WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = 't_lf'");
+  const std::string body_crlf = sql(
+      "SELECT HEX(REPLACE(ACTION_STATEMENT, 't_crlf', 't_lf')) FROM information_schema.TRIGGERS "
+      "WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = 't_crlf'");
+  EXPECT_FALSE(body_lf.empty());
+  EXPECT_EQ(body_crlf, body_lf);
+  sql("INSERT INTO src_t_crlf VALUES ('x')");
+  EXPECT_EQ(sql("SELECT HEX(note) FROM seen_t_crlf"), sql("SELECT HEX('two\nlines')"));
+}
+
+TEST_F(MigrateCli, UnquotedEndColumnInAProcedureIsRefusedBeforeAnythingRuns) {
+  write("0001_spans.up.sql", "CREATE TABLE spans (id INT, `begin` INT, `end` INT);\n");
+  write("0002_widest.up.sql",
+        "CREATE PROCEDURE widest()\n"
+        "BEGIN\n"
+        "  SELECT id, end - `begin` AS width\n"
+        "  FROM spans ORDER BY width DESC LIMIT 1;\n"
+        "END;\n");
+  CommandResult r = migrate({"up"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("0002_widest.up.sql line 3"));
+  EXPECT_THAT(r.err, HasSubstr("word end on line 3"));
+  EXPECT_THAT(r.err, HasSubstr("`end`"));
+  EXPECT_THAT(r.err, HasSubstr("nothing was applied"));
+  EXPECT_EQ(tables(), "schema_migrations\n");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM information_schema.ROUTINES "
+                "WHERE ROUTINE_SCHEMA = DATABASE()"),
+            "0\n");
+
+  // Quoted as the message says, the whole procedure applies.
+  write("0002_widest.up.sql",
+        "CREATE PROCEDURE widest()\n"
+        "BEGIN\n"
+        "  SELECT id, `end` - `begin` AS width\n"
+        "  FROM spans ORDER BY width DESC LIMIT 1;\n"
+        "END;\n");
+  CommandResult fixed = migrate({"up"});
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
+  sql("INSERT INTO spans VALUES (1, 0, 5), (2, 0, 9)");
+  EXPECT_EQ(sql("CALL widest()"), "2\t9\n");
+}
+
+TEST_F(MigrateCli, EventsTakeTheServersTimeZoneAsWithTheClient) {
+  write("0001_event.up.sql",
+        "CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 03:00:00'\n"
+        "DO DELETE FROM schema_migrations WHERE 1 = 0;\n");
+  CommandResult r = migrate({"up"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(sql("SELECT TIME_ZONE FROM information_schema.EVENTS "
+                "WHERE EVENT_SCHEMA = DATABASE() AND EVENT_NAME = 'nightly'"),
+            sql("SELECT @@GLOBAL.time_zone"));
+}
+
 }  // namespace
 }  // namespace statesink::testing
