@@ -14,6 +14,7 @@
 #include "cli/prune_command.h"
 #include "cli/query_command.h"
 #include "cli/simulate_command.h"
+#include "cli/statistics_command.h"
 #include "config/url.h"
 #include "db/error.h"
 #include "util/error.h"
@@ -69,6 +70,7 @@ int run(int argc, char** argv) {
   add_query_command(app, context);
   add_prune_command(app, context);
   add_dead_letter_command(app, context);
+  add_statistics_command(app, context);
   add_simulate_command(app, context);
 
   try {
