@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli_fixture.h"
+#include "source_files.h"
 
 namespace statesink::testing {
 namespace {
@@ -412,6 +413,36 @@ TEST_F(StatisticsCli, RebuildRecomputesOnlyTheRangeAsked) {
   // A rebuild of everything puts every row right.
   ASSERT_EQ(statistics({"rebuild", "--from", "2024-01-01"}).exit_code, 0);
   check_both();
+}
+
+TEST_F(StatisticsCli, ReadyQueriesReadTheStatistics) {
+  load();
+  update();
+  const std::string series =
+      sql("SET @entity_id = 'sensor.steady', @attribute = 'state', @base_topic = NULL, "
+          "@from = '2024-05-31 22:00:00', @to = '2024-06-02 00:00:00';\n" +
+          read_source_file("sql/statistics_hourly_series.sql"));
+  EXPECT_EQ(series,
+            "2024-05-31 22:00:00\tsensor.steady\t5.5\t5.5\t5.5\t5.5\t5.5\t0\t3600\n"
+            "2024-05-31 23:00:00\tsensor.steady\t5.5\t5.5\t5.5\t5.5\t5.5\t0\t3600\n"
+            "2024-06-01 00:00:00\tsensor.steady\t5.5\t5.5\t5.5\t5.5\t5.5\t0\t1860\n");
+  // The temperature's day: hours weighted by the time they had a number.
+  const std::string daily =
+      sql("SET @from = '2024-05-31 00:00:00', @to = '2024-06-01 00:00:00';\n" +
+          read_source_file("sql/statistics_daily_numeric.sql"));
+  const auto rows = table_of(daily);
+  ASSERT_EQ(rows.size(), 2u) << daily;  // the sensors with numbers that day
+  EXPECT_EQ(rows[0].at(1), "sensor.steady");
+  EXPECT_EQ(rows[1].at(1), "sensor.temperature");
+  double weighted = 0, covered = 0;
+  for (const Stat& s : actual("statistics_hourly", micros_of("2024-05-31 00:00:00"),
+                              micros_of("2024-06-01 00:00:00"))) {
+    if (std::to_string(s.state) == state_of("sensor.temperature")) {
+      weighted += *s.mean * s.covered;
+      covered += s.covered;
+    }
+  }
+  EXPECT_TRUE(near(std::stod(rows[1].at(3)), weighted / covered)) << daily;
 }
 
 TEST_F(StatisticsCli, UsageErrors) {
