@@ -41,6 +41,9 @@ std::string number_text(double value) {
   return text;
 }
 
+// GET_LOCK names are server-wide and, on MySQL, at most 64 characters.
+constexpr std::string_view kLockName = "LEFT(CONCAT('statesink.statistics.', DATABASE()), 64)";
+
 // The lock that keeps two updates or rebuilds of one database apart; it
 // belongs to the session, so a killed run cannot leave it behind.
 class RunLock {
@@ -54,7 +57,7 @@ class RunLock {
   ~RunLock() {
     if (held_) {
       try {
-        connection_.query_value("SELECT RELEASE_LOCK(CONCAT('statesink.statistics.', DATABASE()))");
+        connection_.query_value("SELECT RELEASE_LOCK(" + std::string(kLockName) + ")");
       } catch (...) {
         // The lock ends with the session anyway.
       }
