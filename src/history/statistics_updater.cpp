@@ -286,8 +286,18 @@ void update_granularity(db::Connection& connection, const Granularity& granulari
     const auto oldest = connection.query_value("SELECT MIN(recorded_at) FROM facts");
     state.computed_until =
         oldest ? bucket_floor(parse_db_time(*oldest), granularity.step) : horizon;
+    // Every fact there is now gets read by time below, so none of them is a
+    // late fact for the next run; without this, the next run would compute
+    // the whole history a second time. A fact still uncommitted at this
+    // moment was received about now, after the complete buckets, and is read
+    // by time when its bucket completes.
+    state.last_fact_id = newest_id;
     const std::string text = format_sql_datetime(*state.computed_until);
-    set_progress(connection, granularity, "computed_until", std::string_view(text));
+    const db::Param params[] = {std::string_view(text), newest_id, granularity.name};
+    connection.execute(
+        "UPDATE statistics_progress SET computed_until = ?, last_fact_id = ?, "
+        "updated_at = UTC_TIMESTAMP(6) WHERE granularity = ?",
+        params);
   }
   const UtcTime computed_until = *state.computed_until;
 
