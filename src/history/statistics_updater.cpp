@@ -125,6 +125,15 @@ class Recomputer {
     ++progress.recomputed;
   }
 
+  // Removes every row in [from, to).
+  void remove_all(UtcTime from, UtcTime to, StatisticsProgress& progress) {
+    const std::string from_text = format_sql_datetime(from);
+    const std::string to_text = format_sql_datetime(to);
+    const db::Param params[] = {std::string_view(from_text), std::string_view(to_text)};
+    progress.rows_deleted += connection_.execute(
+        "DELETE FROM " + table_ + " WHERE bucket_start >= ? AND bucket_start < ?", params);
+  }
+
   // Removes the rows in [from, to) of states that cannot have any there: no
   // number in force at `from` and no fact since. Rows like that are left by
   // facts deleted since they were computed.
@@ -421,8 +430,17 @@ StatisticsReport rebuild_statistics(db::Connection& connection, UtcTime from,
       const UtcTime floor = bucket_floor(*to, granularity->step);
       end = std::min(horizon, floor == *to ? floor : floor + granularity->step);
     }
-    const UtcTime begin = bucket_floor(from, granularity->step);
+    UtcTime begin = bucket_floor(from, granularity->step);
     Recomputer recomputer(connection, *granularity);
+    // Before the oldest fact there can be no rows: clear them at once rather
+    // than walking through years of empty days.
+    if (const auto oldest = connection.query_value("SELECT MIN(recorded_at) FROM facts")) {
+      const UtcTime first = std::min(end, bucket_floor(parse_db_time(*oldest), granularity->step));
+      if (first > begin) {
+        recomputer.remove_all(begin, first, done);
+        begin = first;
+      }
+    }
     recompute_range(connection, recomputer, *granularity, begin, end, options, done, progress, {});
     done.done_until = std::max(begin, end);
   }

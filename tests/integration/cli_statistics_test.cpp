@@ -413,7 +413,9 @@ TEST_F(StatisticsCli, RebuildRecomputesOnlyTheRangeAsked) {
                 "(bucket_start < '2024-05-31 23:00:00' OR bucket_start >= '2024-06-01 00:00:00')"),
             "0\n");
 
-  // A rebuild of everything puts every row right.
+  // A rebuild of everything puts every row right, and removes rows from before the oldest fact.
+  sql("INSERT INTO statistics_hourly VALUES "
+      "(999999, '2024-02-01 10:00:00', 1, 1, 1, 1, 1, 1, 3600)");
   ASSERT_EQ(statistics({"rebuild", "--from", "2024-01-01"}).exit_code, 0);
   check_both();
 }
