@@ -16,7 +16,7 @@ set(STATESINK_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING
 # installing, so `cmake --install --prefix` is honoured.
 set(statesink_unit_build_dir ${PROJECT_BINARY_DIR}/deploy/systemd)
 foreach(unit statesink-ingest.service statesink-migrate.service statesink-prune.service
-             statesink-prune.timer)
+             statesink-prune.timer statesink-statistics.service statesink-statistics.timer)
   install(CODE "
     set(bindir \"${CMAKE_INSTALL_BINDIR}\")
     if(NOT IS_ABSOLUTE \"\${bindir}\")

@@ -29,11 +29,15 @@ GRANT SELECT, INSERT, UPDATE ON ingest_progress TO 'statesink_ingest'@'%';
 -- `messages` like any other insert.
 GRANT SELECT, INSERT ON dead_letter_replays TO 'statesink_ingest'@'%';
 
+-- The statistics tables (migration 0008) are written by `statesink statistics
+-- update|rebuild`, run as the owner account like migrations and prune; the
+-- ingest account needs nothing for them.
+
 -- BI tools, dashboards and analysts: read everything (tables and views,
--- including ones later migrations add, such as entity_catalog and
--- retention_rules), write nothing. A view runs with its definer's rights
--- (SQL SECURITY DEFINER, the default), so SELECT on the view is all it needs.
--- Retention rules are changed and applied by the owner account
--- (`statesink retention`, `statesink prune`).
+-- including ones later migrations add, such as entity_catalog,
+-- retention_rules and the statistics tables), write nothing. A view runs with
+-- its definer's rights (SQL SECURITY DEFINER, the default), so SELECT on the
+-- view is all it needs. Retention rules are changed and applied by the owner
+-- account (`statesink retention`, `statesink prune`).
 CREATE USER IF NOT EXISTS 'statesink_reader'@'%' IDENTIFIED BY 'CHANGE_ME_reader_password';
 GRANT SELECT ON * TO 'statesink_reader'@'%';

@@ -15,6 +15,7 @@
 #include "cli/query_command.h"
 #include "cli/retention_command.h"
 #include "cli/simulate_command.h"
+#include "cli/statistics_command.h"
 #include "cli/stats_command.h"
 #include "config/url.h"
 #include "db/error.h"
@@ -73,6 +74,7 @@ int run(int argc, char** argv) {
   add_retention_command(app, context);
   add_stats_command(app, context);
   add_dead_letter_command(app, context);
+  add_statistics_command(app, context);
   add_simulate_command(app, context);
 
   try {

@@ -580,6 +580,10 @@ TEST_F(Install, PlacesBinaryMigrationsUnitsAndDashboard) {
   EXPECT_THAT(read_file(units / "statesink-prune.timer"), HasSubstr("\nOnCalendar=daily\n"));
   EXPECT_THAT(read_file(prefix() / "share/statesink/systemd/migrate.env.example"),
               HasSubstr("PRUNE_OLDER_THAN="));
+  EXPECT_THAT(read_file(units / "statesink-statistics.service"),
+              HasSubstr("\nExecStart=" + binary.string() + " statistics update\n"));
+  EXPECT_THAT(read_file(units / "statesink-statistics.timer"),
+              HasSubstr("\nOnCalendar=*:01/5\n"));
   // The spool lives in the state directory, which is where statesink looks under systemd.
   EXPECT_THAT(ingest_help(), HasSubstr("$STATE_DIRECTORY/spool"));
 }
@@ -597,7 +601,8 @@ TEST_F(Install, SystemdAcceptsTheUnits) {
   const fs::path units = prefix() / "lib/systemd/system";
   std::vector<std::string> args = {analyze, "verify", "--man=no"};
   for (const char* unit : {"statesink-ingest.service", "statesink-migrate.service",
-                           "statesink-prune.service", "statesink-prune.timer"}) {
+                           "statesink-prune.service", "statesink-prune.timer",
+                           "statesink-statistics.service", "statesink-statistics.timer"}) {
     args.push_back((units / unit).string());
   }
   const CommandResult r = run_command(args);

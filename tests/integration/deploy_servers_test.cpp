@@ -308,6 +308,24 @@ TEST_F(DeployDatabase, DashboardQueriesRunAsTheReaderAccount) {
   for (const Query& q : panel_queries()) {
     EXPECT_NO_THROW(connection.query(empty.expand(q.sql))) << q.where;
   }
+
+  // Over a day, the time series reads the hourly statistics: the living room's steady value has
+  // a point every hour, then the changes after the last complete hour come from the facts.
+  const CommandResult statistics =
+      statesink({"statistics", "update", "--settle", "0s", "--db", url_});
+  ASSERT_EQ(statistics.exit_code, 0) << statistics.err;
+  const DashboardRun week = run_dashboard(connection, now - hours(72), now + minutes(1));
+  std::size_t living_points = 0;
+  for (const db::Row& row : week.panels.at("Numeric states")) {
+    if (row.at(1) == "sensor.living_room_temperature") {
+      ++living_points;
+      EXPECT_EQ(row.at(2), "21");
+    }
+  }
+  EXPECT_GE(living_points, 29u) << "one per complete hour since it was set";
+  EXPECT_THAT(week.panels.at("Numeric states"),
+              Contains(::testing::ElementsAre(::testing::_, "binary_sensor.door", "0")))
+      << "the door's change 30 minutes ago";
 }
 
 // The ingest service's environment from docker-compose.yml (over the image's ENV), with the

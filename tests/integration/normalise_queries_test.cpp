@@ -196,6 +196,10 @@ TEST_F(NormaliseQueries, GrantsGiveIngestInsertOnlyAndReaderSelectOnly) {
       db::Connection::open(account("statesink_reader", "CHANGE_ME_reader_password"));
   EXPECT_EQ(reader.query_value("SELECT COUNT(*) FROM facts"), value("SELECT COUNT(*) FROM facts"));
   EXPECT_EQ(reader.query_value("SELECT COUNT(*) FROM rejected_messages"), "0");
+  // The statistics (written by `statesink statistics` as the owner): readable, not by ingest.
+  EXPECT_EQ(reader.query_value("SELECT COUNT(*) FROM statistics_hourly"), "0");
+  EXPECT_EQ(denied(reader, "DELETE FROM statistics_5min"), "denied");
+  EXPECT_EQ(denied(ingest, "DELETE FROM statistics_5min"), "denied");
   EXPECT_EQ(reader.query_value("SELECT value FROM current_states c JOIN states s "
                                "ON s.id = c.state_id WHERE s.label = 'brightness'"),
             "120");
