@@ -356,5 +356,38 @@ TEST_F(GaleraTest, ConcurrentMigrateUpOnTwoNodes) {
   EXPECT_THAT(again.out, HasSubstr("nothing to apply"));
 }
 
+// The harness's own promises, last because a full restart takes the longest: a killed node
+// catches up by IST, an isolated one leaves the primary component and comes back, and the
+// cluster restarts from its data after a full stop (every node then says safe_to_bootstrap: 0).
+TEST_F(GaleraTest, ClusterSurvivesNodeLossIsolationAndFullRestart) {
+  GaleraCluster& c = cluster();
+  sql(1, "CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(20)); INSERT INTO t VALUES (1, 'a')");
+
+  c.kill_node(3);
+  EXPECT_FALSE(c.node_running(3));
+  EXPECT_TRUE(c.wait_synced(1, 2, seconds(60))) << "node 1 still counts the killed node";
+  sql(1, "INSERT INTO t VALUES (2, 'while 3 was down')");
+  const std::uintmax_t log_before = fs::file_size(c.error_log(3));
+  c.start_node(3);
+  EXPECT_EQ(sql(3, "SELECT id FROM t ORDER BY id"), "1\n2\n");
+  EXPECT_THAT(read_text(c.error_log(3)).substr(log_before), HasSubstr("IST received"));
+
+  c.isolate_node(2);
+  EXPECT_NE(c.status(2, "wsrep_cluster_status"), "Primary");
+  // A node outside the primary component refuses reads and writes of data.
+  EXPECT_THROW(c.sql(2, "SELECT COUNT(*) FROM t", name_), std::runtime_error);
+  sql(1, "INSERT INTO t VALUES (3, 'while 2 was isolated')");
+  c.rejoin_node(2);
+  EXPECT_EQ(sql(2, "SELECT id FROM t ORDER BY id"), "1\n2\n3\n");
+
+  c.stop();
+  for (int node = 1; node <= kNodes; ++node) EXPECT_FALSE(c.node_running(node));
+  c.start();
+  for (int node = 1; node <= kNodes; ++node) {
+    EXPECT_EQ(sql(node, "SELECT id FROM t ORDER BY id"), "1\n2\n3\n") << "node " << node;
+    EXPECT_EQ(c.status(node, "wsrep_cluster_size"), "3") << "node " << node;
+  }
+}
+
 }  // namespace
 }  // namespace statesink::testing
