@@ -180,17 +180,21 @@ void GaleraCluster::launch(int number, bool bootstrap) {
   const fs::path error_log = n.dir / "mariadb.err";
   const fs::path output = n.dir / "mariadbd.out";
   for (int attempt = 1;; ++attempt) {
-    if (!n.ports_fixed) {
-      n.sql_port = free_loopback_port();
-      n.gmcast_port = free_loopback_port();
-      n.ist_port = free_loopback_port();
-      n.sst_port = free_loopback_port();
-    }
     std::string members;
-    for (const Node& other : nodes_) {
-      if (other.gmcast_port == 0) continue;
-      members += (members.empty() ? "" : ",") + std::string("127.0.0.1:") +
-                 std::to_string(other.gmcast_port);
+    {
+      // Joiners start from threads of their own and read each other's ports here.
+      const std::lock_guard lock(ports_mutex_);
+      if (!n.ports_fixed) {
+        n.sql_port = free_loopback_port();
+        n.gmcast_port = free_loopback_port();
+        n.ist_port = free_loopback_port();
+        n.sst_port = free_loopback_port();
+      }
+      for (const Node& other : nodes_) {
+        if (other.gmcast_port == 0) continue;
+        members += (members.empty() ? "" : ",") + std::string("127.0.0.1:") +
+                   std::to_string(other.gmcast_port);
+      }
     }
     const std::string self = "127.0.0.1:";
     std::vector<std::string> args = {
@@ -227,6 +231,7 @@ void GaleraCluster::launch(int number, bool bootstrap) {
                    kStartTimeout, std::chrono::milliseconds(200)) &&
         n.process->running();
     if (ready) {
+      const std::lock_guard lock(ports_mutex_);
       n.ports_fixed = true;
       if (bootstrap) bootstrapped_ = true;
       return;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "process.h"
@@ -83,6 +84,7 @@ class GaleraCluster {
 
   std::filesystem::path dir_;
   std::array<Node, kNodes> nodes_;
+  std::mutex ports_mutex_;     // the nodes' ports, chosen while other nodes start
   bool bootstrapped_ = false;  // node 1 has created the cluster's data once
 };
 
