@@ -18,6 +18,9 @@ test_packages=(
   mariadb-server mariadb-client mosquitto mosquitto-clients
   python3-yaml
   clang-14 libclang-rt-14-dev
+  # The three-node Galera cluster of the cluster tests: the provider library, and the tool
+  # its state transfers copy data directories with.
+  galera-4 rsync
 )
 case "${STATESINK_DEPS:-all}" in
   all) packages=("${build_packages[@]}" "${test_packages[@]}") ;;

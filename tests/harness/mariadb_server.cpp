@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "files_detail.h"
+#include "mariadb_detail.h"
 #include "servers.h"
 
 namespace statesink::testing {
@@ -21,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using detail::file_size_or_zero;
+using detail::MariaDbPrograms;
 using detail::read_file_from;
 using detail::temp_root;
 using std::chrono::seconds;
@@ -29,14 +31,6 @@ constexpr auto kStartTimeout = seconds(60);
 constexpr auto kStopGrace = seconds(60);
 // sockaddr_un::sun_path holds 108 bytes including the terminating NUL.
 constexpr std::size_t kMaxSocketPath = 107;
-
-struct Programs {
-  fs::path mariadbd;
-  fs::path install_db;
-  fs::path client;
-  fs::path admin;
-  std::string version;
-};
 
 std::string server_version(const fs::path& mariadbd) {
   const CommandResult r = run_command({mariadbd.string(), "--version"}, {}, seconds(30));
@@ -58,10 +52,14 @@ std::string server_version(const fs::path& mariadbd) {
   return safe;
 }
 
-const Programs& programs() {
+}  // namespace
+
+namespace detail {
+
+const MariaDbPrograms& mariadb_programs() {
   // Looked up once: every server in the process uses the same installation.
-  static const Programs found = [] {
-    Programs p;
+  static const MariaDbPrograms found = [] {
+    MariaDbPrograms p;
     p.mariadbd = find_program("mariadbd");
     p.install_db = find_program("mariadb-install-db");
     p.client = find_program("mariadb");
@@ -87,10 +85,10 @@ std::string quote_identifier(const std::string& name) {
 // version and user is kept and copied for every new server. It is built in a private
 // directory and renamed into place, so a reader never sees half of one and concurrent test
 // binaries that both build it are harmless: the first rename wins, the others discard theirs.
-fs::path template_data_dir() {
+fs::path mariadb_template_data_dir() {
   static std::mutex mutex;
   const std::lock_guard lock(mutex);
-  const Programs& p = programs();
+  const MariaDbPrograms& p = mariadb_programs();
   const fs::path final_dir =
       temp_root() / ("statesink-mariadb-template-" + p.version + "-" + std::to_string(::getuid()));
   const fs::path marker = final_dir / "complete";
@@ -129,7 +127,60 @@ fs::path template_data_dir() {
   return final_dir / "data";
 }
 
-}  // namespace
+bool admin_ping(std::uint16_t port) {
+  Process::Options env;
+  env.env["MYSQL_PWD"] = MariaDbServer::kAdminPassword;
+  const CommandResult r =
+      run_command({mariadb_programs().admin.string(), "--no-defaults", "--protocol=TCP",
+                   "-h127.0.0.1", "-P" + std::to_string(port),
+                   std::string("-u") + MariaDbServer::kAdminUser, "--connect-timeout=5", "ping"},
+                  env, seconds(15));
+  // mariadb-admin ping exits 0 even when the login is refused; only "alive" proves the
+  // account from the init file works.
+  return r.exit_code == 0 && r.out.find("alive") != std::string::npos;
+}
+
+std::string admin_sql(const fs::path& scratch, std::uint16_t port, const std::string& statements,
+                      const std::string& database) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path input = scratch / ("query-" + std::to_string(++counter) + ".sql");
+  struct RemoveFile {
+    const fs::path& file;
+    ~RemoveFile() {
+      std::error_code ignored;
+      fs::remove(file, ignored);
+    }
+  } remove_input{input};
+  {
+    std::ofstream out(input, std::ios::binary);
+    out << statements << "\n";
+    if (!out) throw std::runtime_error("cannot write " + input.string());
+  }
+  std::vector<std::string> args = {
+      mariadb_programs().client.string(), "--no-defaults", "--protocol=TCP", "-h", "127.0.0.1",
+      "-P", std::to_string(port), "-u", MariaDbServer::kAdminUser,
+      // The client otherwise picks its character set from the
+      // locale, which mangles UTF-8 under the C locale.
+      "--default-character-set=utf8mb4", "--batch", "--skip-column-names",
+      // A server still starting can accept and then stall.
+      "--connect-timeout=10"};
+  if (!database.empty()) args.push_back("--database=" + database);
+  Process::Options o;
+  o.stdin_file = input;
+  o.env["MYSQL_PWD"] = MariaDbServer::kAdminPassword;
+  const CommandResult r = run_command(args, o);
+  if (r.exit_code != 0) {
+    throw std::runtime_error("SQL failed (exit " + std::to_string(r.exit_code) + "): " + r.err +
+                             "\nstatements:\n" + statements);
+  }
+  return r.out;
+}
+
+}  // namespace detail
+
+using detail::mariadb_programs;
+using detail::quote_identifier;
+using detail::running_as_root;
 
 MariaDbServer::MariaDbServer(const fs::path& dir, Options options)
     : dir_(fs::absolute(dir)), socket_(dir_ / "mysqld.sock"), options_(std::move(options)) {
@@ -156,7 +207,7 @@ void MariaDbServer::start() {
     // Copied under another name first, so an interrupted copy is never taken for data.
     const fs::path partial = dir_ / "data.partial";
     fs::remove_all(partial);
-    fs::copy(template_data_dir(), partial, fs::copy_options::recursive);
+    fs::copy(detail::mariadb_template_data_dir(), partial, fs::copy_options::recursive);
     fs::rename(partial, data);
   }
   // Private like everything else: servers sharing one tmpdir can collide on temporary files.
@@ -182,7 +233,7 @@ void MariaDbServer::start() {
   for (int attempt = 1;; ++attempt) {
     if (!port_fixed) port_ = free_loopback_port();
     const std::uintmax_t log_offset = file_size_or_zero(error_log);
-    std::vector<std::string> args = {programs().mariadbd.string(),
+    std::vector<std::string> args = {mariadb_programs().mariadbd.string(),
                                      "--no-defaults",
                                      "--datadir=" + data.string(),
                                      "--socket=" + socket_.string(),
@@ -202,20 +253,8 @@ void MariaDbServer::start() {
     o.stderr_file = output;
     process_ = std::make_unique<Process>(args, o);
 
-    auto ping = [&] {
-      Process::Options env;
-      env.env["MYSQL_PWD"] = kAdminPassword;
-      const CommandResult r =
-          run_command({programs().admin.string(), "--no-defaults", "--protocol=TCP", "-h127.0.0.1",
-                       "-P" + std::to_string(port_), std::string("-u") + kAdminUser,
-                       "--connect-timeout=5", "ping"},
-                      env, seconds(15));
-      // mariadb-admin ping exits 0 even when the login is refused; only "alive" proves the
-      // account from the init file works.
-      return r.exit_code == 0 && r.out.find("alive") != std::string::npos;
-    };
-    const bool ready = wait_until([&] { return !process_->running() || ping(); }, kStartTimeout,
-                                  std::chrono::milliseconds(50)) &&
+    const bool ready = wait_until([&] { return !process_->running() || detail::admin_ping(port_); },
+                                  kStartTimeout, std::chrono::milliseconds(50)) &&
                        process_->running();
     if (ready) return;
 
@@ -267,36 +306,7 @@ std::string MariaDbServer::create_database(const std::string& database) {
 }
 
 std::string MariaDbServer::sql(const std::string& statements, const std::string& database) {
-  static std::atomic<unsigned> counter{0};
-  const fs::path input = dir_ / ("query-" + std::to_string(++counter) + ".sql");
-  struct RemoveFile {
-    const fs::path& file;
-    ~RemoveFile() {
-      std::error_code ignored;
-      fs::remove(file, ignored);
-    }
-  } remove_input{input};
-  {
-    std::ofstream out(input, std::ios::binary);
-    out << statements << "\n";
-    if (!out) throw std::runtime_error("cannot write " + input.string());
-  }
-  std::vector<std::string> args = {programs().client.string(), "--no-defaults", "--protocol=TCP",
-                                   "-h", "127.0.0.1", "-P", std::to_string(port_), "-u", kAdminUser,
-                                   // The client otherwise picks its character set from the
-                                   // locale, which mangles UTF-8 under the C locale.
-                                   "--default-character-set=utf8mb4", "--batch",
-                                   "--skip-column-names"};
-  if (!database.empty()) args.push_back("--database=" + database);
-  Process::Options o;
-  o.stdin_file = input;
-  o.env["MYSQL_PWD"] = kAdminPassword;
-  const CommandResult r = run_command(args, o);
-  if (r.exit_code != 0) {
-    throw std::runtime_error("SQL failed (exit " + std::to_string(r.exit_code) + "): " + r.err +
-                             "\nstatements:\n" + statements);
-  }
-  return r.out;
+  return detail::admin_sql(dir_, port_, statements, database);
 }
 
 }  // namespace statesink::testing
