@@ -28,6 +28,21 @@ std::string new_holder() {
 
 }  // namespace
 
+void execute_past_conflicts(db::Connection& connection, const std::string& sql) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      connection.execute(sql);
+      return;
+    } catch (const db::DbError& e) {
+      // Galera: the same DDL or row from another node certified first.
+      if (e.code() != 1213 || attempt == 10) {
+        throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
+    }
+  }
+}
+
 bool is_galera_node(db::Connection& connection) {
   const auto rows = connection.query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'");
   return !rows.empty() && rows[0][1] && *rows[0][1] == "ON";
@@ -36,8 +51,8 @@ bool is_galera_node(db::Connection& connection) {
 ClusterLease::ClusterLease(db::Connection& connection, std::chrono::seconds timeout,
                            std::ostream& err)
     : db_(connection), holder_(new_holder()) {
-  db_.execute(kCreateTable);
-  db_.execute("INSERT IGNORE INTO schema_migration_lock (id) VALUES (1)");
+  execute_past_conflicts(db_, kCreateTable);
+  execute_past_conflicts(db_, "INSERT IGNORE INTO schema_migration_lock (id) VALUES (1)");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool said = false;
   while (!claim()) {

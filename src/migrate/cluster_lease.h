@@ -35,6 +35,11 @@ class ClusterLease {
   std::string holder_;
 };
 
+// Runs a statement that two migrators may run at once on different nodes of
+// a cluster (CREATE TABLE IF NOT EXISTS, INSERT IGNORE), again when the other
+// node's certified first (1213).
+void execute_past_conflicts(db::Connection& connection, const std::string& sql);
+
 // True when the server is a node of a Galera cluster (wsrep_on).
 bool is_galera_node(db::Connection& connection);
 

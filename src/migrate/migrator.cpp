@@ -207,7 +207,7 @@ bool Migrator::table_exists() {
              "WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'") != "0";
 }
 
-void Migrator::ensure_table() { db_.execute(kCreateTable); }
+void Migrator::ensure_table() { execute_past_conflicts(db_, kCreateTable); }
 
 std::vector<Migrator::Record> Migrator::read_records() {
   std::vector<Record> records;
