@@ -179,6 +179,7 @@ class GaleraTest : public ::testing::Test {
     std::uint16_t metrics_port = 0;
   };
 
+  // `node` 0: the URL naming all three nodes.
   Ingester start_ingester(const std::string& tag, int node, std::vector<std::string> extra = {}) {
     Ingester ingester;
     ingester.metrics_port = free_loopback_port();
@@ -186,7 +187,7 @@ class GaleraTest : public ::testing::Test {
     std::vector<std::string> args = {servers().statesink.string(),
                                      "ingest",
                                      "--db",
-                                     url(node),
+                                     node == 0 ? cluster().url(name_) : url(node),
                                      "--mqtt",
                                      servers().mosquitto.url(),
                                      "--topic",
@@ -362,6 +363,51 @@ TEST_F(GaleraTest, ConcurrentMigrateUpOnTwoNodes) {
 // The harness's own promises, last because a full restart takes the longest: a killed node
 // catches up by IST, an isolated one leaves the primary component and comes back, and the
 // cluster restarts from its data after a full stop (every node then says safe_to_bootstrap: 0).
+// The ingester works on the first node of its URL; when that node dies
+// mid-stream it moves on to the next one and nothing is lost or stored twice
+// (the progress row is read causally, and moved only by compare-and-set).
+TEST_F(GaleraTest, IngesterMovesOnWhenItsNodeIsKilledAndTheNodeCatchesUp) {
+  migrate(1);
+  constexpr std::uint64_t kMessages = 6000;
+  Ingester ingester = start_ingester("a", 0);
+  Stream stream(prefix(), 0, kMessages, name_ + "-pub");
+  ASSERT_TRUE(wait_until([&] { return count(2) >= kMessages / 4; }, seconds(120),
+                         std::chrono::milliseconds(100)))
+      << read_text(ingester.log);
+  cluster().kill_node(1);
+  ASSERT_TRUE(stream.finish()) << "the broker did not acknowledge every message";
+  const bool stored = wait_until([&] { return count(2) >= kMessages; }, seconds(180),
+                                 std::chrono::milliseconds(200));
+  EXPECT_TRUE(stored) << count(2) << " of " << kMessages << "\n" << read_text(ingester.log);
+  stop_ingester(ingester);
+  EXPECT_FALSE(fs::exists(work_ / "spool-a" / "dead-letter.jsonl")) << read_text(ingester.log);
+  cluster().start_node(1);
+  ASSERT_TRUE(cluster().wait_synced(1, kNodes, seconds(120)));
+  expect_same_everywhere(kMessages);
+}
+
+// A node cut off from the others stops serving; the ingester leaves it for
+// the next node, sets nothing aside, and the node rejoins with the same rows.
+TEST_F(GaleraTest, IngesterLeavesAnIsolatedNodeAndSetsNothingAside) {
+  migrate(1);
+  constexpr std::uint64_t kMessages = 6000;
+  Ingester ingester = start_ingester("a", 0);
+  Stream stream(prefix(), 0, kMessages, name_ + "-pub");
+  ASSERT_TRUE(wait_until([&] { return count(2) >= kMessages / 4; }, seconds(120),
+                         std::chrono::milliseconds(100)))
+      << read_text(ingester.log);
+  cluster().isolate_node(1);
+  ASSERT_TRUE(stream.finish()) << "the broker did not acknowledge every message";
+  const bool stored = wait_until([&] { return count(2) >= kMessages; }, seconds(180),
+                                 std::chrono::milliseconds(200));
+  EXPECT_TRUE(stored) << count(2) << " of " << kMessages << "\n" << read_text(ingester.log);
+  stop_ingester(ingester);
+  EXPECT_FALSE(fs::exists(work_ / "spool-a" / "dead-letter.jsonl")) << read_text(ingester.log);
+  cluster().rejoin_node(1);
+  ASSERT_TRUE(cluster().wait_synced(1, kNodes, seconds(120)));
+  expect_same_everywhere(kMessages);
+}
+
 TEST_F(GaleraTest, ClusterSurvivesNodeLossIsolationAndFullRestart) {
   GaleraCluster& c = cluster();
   sql(1, "CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(20)); INSERT INTO t VALUES (1, 'a')");
