@@ -261,7 +261,7 @@ void Committer::commit_batch(const std::vector<spool::Record>& batch,
       // transaction that competed with another writer: the next attempt
       // usually passes, so it goes again at once, a few times, before the
       // error counts as an outage.
-      if (e.code() == 1213 && quick_retries_ < kQuickRetries) {
+      if ((e.code() == 1213 || e.code() == 3101) && quick_retries_ < kQuickRetries) {
         ++quick_retries_;
         ++metrics_.db_conflict_retries;
         continue;
