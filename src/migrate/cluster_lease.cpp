@@ -96,7 +96,13 @@ bool ClusterLease::claim() {
             std::to_string(kTtl.count()) +
             " SECOND WHERE id = 1 AND (holder IS NULL OR expires_at < UTC_TIMESTAMP(6))",
         std::array<db::Param, 1>{std::string_view(holder_)});
-    return claimed == 1;
+    if (claimed != 1) {
+      return false;
+    }
+    // Read back causally (the session waits for the cluster: wsrep_sync_wait):
+    // of claims that overlapped, the one certified last holds the row, so
+    // exactly one claimant finds its own name here, whatever each UPDATE said.
+    return db_.query_value("SELECT holder FROM schema_migration_lock WHERE id = 1") == holder_;
   } catch (const db::DbError& e) {
     if (e.code() == 1213) {  // another node's claim certified first
       return false;
