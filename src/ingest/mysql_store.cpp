@@ -1,5 +1,6 @@
 #include "ingest/mysql_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -27,7 +28,22 @@ db::Connection open(const config::DbUrl& url) {
   // A server that stops answering mid-batch is noticed, then retried; a
   // read-timeout in the URL overrides this.
   options.read_timeout = std::chrono::seconds(60);
-  return db::Connection::open(url, options);
+  db::Connection connection = db::Connection::open(url, options);
+  // Several ingesters (a share group) write the same states at once, and
+  // the trigger on `messages` does its reads and writes inside our
+  // transaction. Under the default REPEATABLE READ its lookups of a topic not
+  // stored yet (states by topic_hash, current_states by state_id) take gap
+  // locks, and the INSERTs that create the row then wait on the other
+  // session's gap lock while it waits on ours: a deadlock at every first
+  // sight of a topic. READ COMMITTED takes no gap locks for searches, and an
+  // UPDATE there skips a row whose last committed version does not match
+  // instead of waiting for it. The trigger stays correct at this level: it
+  // compares again under the row lock in each UPDATE (value for a repeat,
+  // last_seen for the order) and creates rows with ON DUPLICATE KEY, so it
+  // never relies on what its first SELECT saw. Only this session changes; the
+  // server's default stays for everyone else.
+  connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  return connection;
 }
 
 }  // namespace
@@ -90,10 +106,28 @@ bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> recor
   if (records.empty()) {
     return true;
   }
+  // The rows go in ordered by topic, so every transaction takes the row
+  // locks of the states and current_states rows its trigger runs touch in
+  // the same order; with reception order, two batches holding the same
+  // topics in different orders each lock one row the other needs next (this
+  // is what made two ingesters deadlock on nearly every other batch). The
+  // sort is stable, so the messages of one topic keep their order, which is
+  // all the trigger's repeat and last-value decisions depend on. The price:
+  // within one batch messages.id follows topic order, not reception order
+  // across topics; received_at stays the exact reception time, and ids still
+  // grow from batch to batch.
+  std::vector<const spool::Record*> order;
+  order.reserve(records.size());
+  for (const auto& r : records) {
+    order.push_back(&r);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const spool::Record* a, const spool::Record* b) {
+    return a->topic < b->topic;
+  });
   std::vector<std::string> times;
   times.reserve(records.size());
-  for (const auto& r : records) {
-    times.push_back(format_sql_datetime_us(r.received_at_us));
+  for (const spool::Record* r : order) {
+    times.push_back(format_sql_datetime_us(r->received_at_us));
   }
   std::vector<db::Param> params;
   db::Transaction transaction(connection_);
@@ -115,7 +149,7 @@ bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> recor
     params.clear();
     params.reserve(rows * 5);
     for (std::size_t i = done; i < done + rows; ++i) {
-      const spool::Record& r = records[i];
+      const spool::Record& r = *order[i];
       params.emplace_back(std::string_view(r.topic));
       params.emplace_back(db::Blob{r.payload});
       params.emplace_back(static_cast<std::int64_t>(r.qos));
