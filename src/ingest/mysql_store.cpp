@@ -42,8 +42,14 @@ db::Connection open(const config::DbUrl& url) {
   // correct at this level: each UPDATE compares again under the row lock (the
   // value for a repeat, last_seen for the order) and rows are created with ON
   // DUPLICATE KEY, so nothing relies on what its first SELECT saw. Only this
-  // session changes.
-  connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  // session changes. With statement-based binary logging InnoDB refuses
+  // writes at READ COMMITTED (error 1665), so such a server keeps its
+  // default and only the topic order protects it.
+  const auto binlog =
+      connection.query_value("SELECT @@log_bin = 0 OR @@session.binlog_format <> 'STATEMENT'");
+  if (binlog && *binlog == "1") {
+    connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  }
   return connection;
 }
 
