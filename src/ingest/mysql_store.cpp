@@ -32,7 +32,7 @@ db::Connection open(const config::DbUrl& url) {
   // Several ingesters (a share group) write the same states at once, and
   // the trigger on `messages` does its reads and writes inside our
   // transaction. Most of their deadlocks came from lock order (see insert());
-  // with topic order alone a rare one remained (1 in about 120 batches). Gap
+  // with topic order alone a rare one remained (1 in about 125 batches). Gap
   // locks are where those can still come from: under the default REPEATABLE
   // READ the trigger's lookup of a topic_hash not stored yet locks the gap in
   // states, and the INSERT that creates the row then waits on the other
@@ -119,12 +119,11 @@ bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> recor
   // two batches holding the same topics in different orders each locked a
   // row the other needed next: with two or three ingesters in a share group
   // that was 1.4 to 2.4 deadlocks per batch, and READ COMMITTED alone did not
-  // change it. The
-  // sort is stable, so the messages of one topic keep their order, which is
-  // all the trigger's repeat and last-value decisions depend on. The price:
-  // within one batch messages.id follows topic order, not reception order
-  // across topics; received_at stays the exact reception time, and ids still
-  // grow from batch to batch.
+  // change it. The sort is stable, so the messages of one topic keep their
+  // order, which is all the trigger's repeat and last-value decisions depend
+  // on. The price: within one batch messages.id follows topic order, not
+  // reception order across topics; received_at stays the exact reception
+  // time, and ids still grow from batch to batch.
   std::vector<const spool::Record*> order;
   order.reserve(records.size());
   for (const auto& r : records) {
