@@ -16,10 +16,13 @@
 //   latency      publish -> committed, at a fixed moderate rate
 //   batch sweep  end to end for batch sizes 1, 100 and 1000, with the
 //                normalising triggers and without them
+//   scale-out    1, 2 and 3 ingesters in one share group into one server:
+//                throughput, deadlock retries, CPU of each process
 //
-// Each phase has a file of its own (ceiling, end_to_end, latency, sweep;
+// Each phase has a file of its own (ceiling, end_to_end, latency, scale, sweep;
 // phases.cpp gives their order); this file wires settings, servers, phases
 // and report together.
+#include <cmath>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -68,6 +71,24 @@ int run(Settings settings) {
   machine["load_average_at_end"] = load_average();
 
   const double total_seconds = seconds_since(started);
+  if (s.scale_only) {
+    std::cout << "\nstatesink benchmark, " << machine_summary(machine) << "\n";
+    print_scale_table(std::cout, s, results);
+    Json j;
+    j["benchmark"] = "statesink";
+    j["duration_seconds"] = std::round(total_seconds);
+    j["machine"] = machine;
+    j["settings"] = {{"installations", s.installations},
+                     {"entities_per_installation", s.entities},
+                     {"seed", s.seed},
+                     {"repeat", s.repeat},
+                     {"scale_messages", s.scale_messages},
+                     {"ingest_args", s.ingest_args}};
+    j["results"] = {{"scale_out", scale_json(results)}};
+    write_json(s.json, j);
+    std::cout << "\nresults written to " << s.json.string() << "\n";
+    return 0;
+  }
   const Ratios ratios = compute_ratios(results, machine);
   print_tables(std::cout, s, results, ratios, machine, total_seconds);
   write_json(s.json, results_json(s, results, ratios, machine, total_seconds));

@@ -32,7 +32,8 @@ std::optional<double> ingest_metric(std::uint16_t port, const std::string& name)
 
 std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesystem::path& dir,
                                       const std::string& client_id, std::size_t batch_size,
-                                      std::uint16_t metrics_port) {
+                                      std::uint16_t metrics_port,
+                                      const std::vector<std::string>& extra_args) {
   const Settings& s = harness.settings();
   std::vector<std::string> args = {s.statesink.string(),
                                    "ingest",
@@ -52,6 +53,7 @@ std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesys
                                    "2s",
                                    "--metrics-addr",
                                    "127.0.0.1:" + std::to_string(metrics_port)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   args.insert(args.end(), s.ingest_args.begin(), s.ingest_args.end());
   return std::make_unique<Child>(args, dir, dir / "ingest.log");
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "child.h"
 #include "db/connection.h"
@@ -24,7 +25,8 @@ std::optional<double> ingest_metric(std::uint16_t port, const std::string& name)
 
 std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesystem::path& dir,
                                       const std::string& client_id, std::size_t batch_size,
-                                      std::uint16_t metrics_port);
+                                      std::uint16_t metrics_port,
+                                      const std::vector<std::string>& extra_args = {});
 
 // Returns once the ingester stores what is published; the highest id then.
 std::uint64_t wait_until_subscribed(const Harness& harness, Child& ingester, db::Connection& c);

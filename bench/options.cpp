@@ -8,7 +8,8 @@ namespace statesink::bench {
 
 std::optional<int> parse_options(int argc, char** argv, Settings& s) {
   CLI::App app{
-      "statesink benchmark: database ceiling, end to end, naive design, latency and batch sweep "
+      "statesink benchmark: database ceiling, end to end, naive design, latency, batch sweep and "
+      "scale-out "
       "against a private MariaDB and Mosquitto. It empties the tables of the database it is "
       "given: point it only at a database of its own (bench/run.sh does)."};
   const char* db = std::getenv("STATESINK_DB");
@@ -49,6 +50,15 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
   app.add_option("--sweep-single-messages", s.sweep_single_messages,
                  "Messages per sweep run at batch size 1")
       ->capture_default_str();
+  bool no_scale = false;
+  app.add_flag("--no-scale", no_scale, "Skip the scale-out phase");
+  app.add_flag("--scale-only", s.scale_only, "Run only the scale-out phase (and report only it)");
+  app.add_option("--scale-messages", s.scale_messages,
+                 "Messages per scale-out run (1, 2, 3 ingesters in one share group)")
+      ->capture_default_str();
+  app.add_option("--scale-max-ingesters", s.scale_max_ingesters,
+                 "The scale-out phase runs 1 up to this many ingesters")
+      ->capture_default_str();
   app.add_option(
          "--ingest-arg", s.ingest_args,
          "Extra argument for every statesink ingest, repeatable (--ingest-arg=--sync=never)")
@@ -59,6 +69,7 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   s.sweep = !no_sweep;
+  s.scale = !no_scale || s.scale_only;
   if (!mariadb_pid_file.empty()) s.mariadb_pid_file = mariadb_pid_file;
   if (s.db.empty() || s.mqtt.empty()) {
     std::cerr << "bench: give --db and --mqtt (or STATESINK_DB and STATESINK_MQTT)\n";
@@ -66,7 +77,7 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
   }
   if (s.messages == 0 || s.naive_messages == 0 || s.ceiling_rows == 0 || s.latency_rate <= 0 ||
       s.latency_seconds <= 0 || s.repeat == 0 || s.sweep_messages == 0 ||
-      s.sweep_single_messages == 0) {
+      s.sweep_single_messages == 0 || s.scale_messages == 0 || s.scale_max_ingesters == 0) {
     std::cerr << "bench: counts, rates and durations must be above zero\n";
     return 2;
   }

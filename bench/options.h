@@ -31,6 +31,10 @@ struct Settings {
   bool sweep = true;
   std::size_t sweep_messages = 30'000;
   std::size_t sweep_single_messages = 3'000;
+  bool scale = true;
+  bool scale_only = false;
+  std::size_t scale_messages = 30'000;
+  unsigned scale_max_ingesters = 3;
   std::vector<std::string> ingest_args;
 };
 

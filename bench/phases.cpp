@@ -9,6 +9,7 @@
 #include "format.h"
 #include "latency.h"
 #include "progress.h"
+#include "scale.h"
 #include "sweep.h"
 
 namespace statesink::bench {
@@ -16,6 +17,10 @@ namespace statesink::bench {
 Results run_phases(Harness& harness) {
   const Settings& s = harness.settings();
   Results results;
+  if (s.scale_only) {
+    run_scale_phase(harness, results);
+    return results;
+  }
   // Taken in turns, so that whatever else the machine does at the time
   // weighs on both alike; the best of each is reported.
   Clock::time_point t;
@@ -50,6 +55,8 @@ Results run_phases(Harness& harness) {
             << " ms; to the ingester p50 " << number(lat.to_ingester_p50, 0)
             << " ms, from there to committed p50 " << number(lat.to_commit_p50, 0) << " ms ("
             << number(seconds_since(t), 1) << " s)\n";
+  // Before the sweep, which drops the triggers for its second half.
+  if (s.scale) run_scale_phase(harness, results);
   if (s.sweep) run_sweep(harness, results);
   return results;
 }

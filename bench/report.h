@@ -16,6 +16,10 @@ namespace statesink::bench {
 void print_tables(std::ostream& out, const Settings& s, const Results& results,
                   const Ratios& ratios, const Json& machine, double total_seconds);
 
+// The scale-out table alone; what --scale-only prints.
+void print_scale_table(std::ostream& out, const Settings& s, const Results& results);
+Json scale_json(const Results& results);
+
 Json results_json(const Settings& s, const Results& results, const Ratios& ratios,
                   const Json& machine, double total_seconds);
 

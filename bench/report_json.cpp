@@ -74,11 +74,44 @@ Json settings_json(const Settings& s) {
   settings["sweep"] = s.sweep;
   settings["sweep_messages"] = s.sweep_messages;
   settings["sweep_single_messages"] = s.sweep_single_messages;
+  settings["scale"] = s.scale;
+  settings["scale_messages"] = s.scale_messages;
+  settings["scale_max_ingesters"] = s.scale_max_ingesters;
   settings["ingest_args"] = s.ingest_args;
   return settings;
 }
 
 }  // namespace
+
+Json scale_json(const Results& results) {
+  Json runs = Json::array();
+  for (const ScaleRun& r : results.scale) {
+    Json j;
+    j["ingesters"] = r.ingesters;
+    j["messages"] = r.messages;
+    j["seconds"] = std::round(r.seconds * 1000) / 1000;
+    j["messages_per_second"] = std::round(r.rate);
+    j["rounds_messages_per_second"] = r.round_rates;
+    j["batches"] = r.batches;
+    j["conflict_retries"] = r.conflict_retries;
+    j["conflict_retries_per_batch"] = r.batches > 0
+                                          ? std::round(static_cast<double>(r.conflict_retries) /
+                                                       static_cast<double>(r.batches) * 10000) /
+                                                10000
+                                          : 0.0;
+    Json each = Json::array();
+    for (const double cpu : r.ingest_cpu)
+      each.push_back(optional_json(per_100k(cpu, r.messages), 2));
+    j["ingest_cpu_seconds_per_100k_each"] = each;
+    j["mariadbd_cpu_seconds_per_100k"] = optional_json(per_100k(r.mariadbd_cpu, r.messages), 2);
+    j["mosquitto_cpu_seconds_per_100k"] = optional_json(per_100k(r.mosquitto_cpu, r.messages), 2);
+    j["simulate_cpu_seconds_per_100k"] = optional_json(per_100k(r.simulate_cpu, r.messages), 2);
+    j["facts"] = r.facts;
+    j["rejected"] = r.rejected;
+    runs.push_back(j);
+  }
+  return runs;
+}
 
 Json results_json(const Settings& s, const Results& results, const Ratios& ratios,
                   const Json& machine, double total_seconds) {
@@ -100,6 +133,7 @@ Json results_json(const Settings& s, const Results& results, const Ratios& ratio
   Json sweep = Json::array();
   for (const IngestRun& r : results.sweep) sweep.push_back(ingest_json(r));
   measured["batch_sweep"] = sweep;
+  if (!results.scale.empty()) measured["scale_out"] = scale_json(results);
   if (results.ceiling_without_triggers) {
     measured["ceiling_without_triggers"] = direct_json(*results.ceiling_without_triggers);
   }

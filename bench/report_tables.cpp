@@ -7,6 +7,38 @@
 
 namespace statesink::bench {
 
+void print_scale_table(std::ostream& out, const Settings& s, const Results& results) {
+  if (results.scale.empty()) return;
+  out << "\n";
+  const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
+  MarkdownTable scale({"scale-out, one share group, one server" + best, "messages", "messages/s",
+                       "batches", "conflict retries", "retries per batch", "ingest CPU (each)",
+                       "mariadbd CPU", "mosquitto CPU", "simulate CPU"});
+  for (const ScaleRun& r : results.scale) {
+    std::string each;
+    for (const double cpu : r.ingest_cpu) {
+      each += (each.empty() ? "" : " + ") + number(per_100k(cpu, r.messages), 2);
+    }
+    const double per_batch =
+        r.batches > 0 ? static_cast<double>(r.conflict_retries) / static_cast<double>(r.batches)
+                      : 0.0;
+    scale.row({std::to_string(r.ingesters) + " ingester" + (r.ingesters > 1 ? "s" : ""),
+               std::to_string(r.messages), number(r.rate, 0), std::to_string(r.batches),
+               std::to_string(r.conflict_retries), number(per_batch * 100, 1) + " %", each,
+               cell(per_100k(r.mariadbd_cpu, r.messages), 2),
+               cell(per_100k(r.mosquitto_cpu, r.messages), 2),
+               number(per_100k(r.simulate_cpu, r.messages), 2)});
+  }
+  scale.print(out);
+  out << "CPU in seconds per 100k messages; rounds (msg/s):";
+  for (const ScaleRun& r : results.scale) {
+    out << " " << r.ingesters << ":";
+    for (const double rate : r.round_rates) out << " " << number(rate, 0);
+    out << ";";
+  }
+  out << "\n";
+}
+
 void print_tables(std::ostream& out, const Settings& s, const Results& results,
                   const Ratios& ratios, const Json& machine, double total_seconds) {
   const IngestRun& e2e = *results.end_to_end;
@@ -64,6 +96,8 @@ void print_tables(std::ostream& out, const Settings& s, const Results& results,
       << " CPU s per 100k messages in all, so " << number(ratios.cpus, 0) << " CPUs allow at most "
       << number(ratios.cpu_bound, 0) << " msg/s (it reached "
       << number(e2e.rate / ratios.cpu_bound * 100, 0) << "% of that)\n";
+
+  print_scale_table(out, s, results);
 
   if (!results.sweep.empty()) {
     out << "\n";

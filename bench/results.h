@@ -57,6 +57,23 @@ struct LatencyRun {
   double to_commit_p50 = 0, to_commit_p99 = 0;
 };
 
+// N ingesters in one share group splitting one stream into one server.
+struct ScaleRun {
+  unsigned ingesters = 0;
+  std::size_t messages = 0;
+  double seconds = 0;
+  double rate = 0;
+  std::uint64_t batches = 0;           // committed, summed over the ingesters
+  std::uint64_t conflict_retries = 0;  // deadlocks (1213) retried, summed
+  std::vector<double> ingest_cpu;      // CPU seconds of each ingester
+  std::optional<double> mariadbd_cpu;
+  std::optional<double> mosquitto_cpu;
+  double simulate_cpu = 0;
+  std::uint64_t facts = 0;
+  std::uint64_t rejected = 0;
+  std::vector<double> round_rates;  // messages/s of every round of this count
+};
+
 // Everything one benchmark run measured. Where a phase is repeated, the best
 // round is kept and the rates of all rounds are listed beside it.
 struct Results {
@@ -70,6 +87,7 @@ struct Results {
   std::optional<LatencyRun> latency;
   std::optional<DirectRun> ceiling_without_triggers;
   std::vector<IngestRun> sweep;
+  std::vector<ScaleRun> scale;  // best round for 1, 2 and 3 ingesters
 };
 
 }  // namespace statesink::bench
