@@ -162,12 +162,25 @@ class Recomputer {
     // escaping; %.17g gives each DOUBLE back exactly.
     for (const BucketStats& row : rows) {
       sql += in_statement == 0 ? prefix : std::string(", ");
-      sql += "(" + std::to_string(state) + ", '" + format_sql_datetime(row.bucket_start) + "', " +
-             std::to_string(row.samples) + ", " + number_text(row.min_value) + ", " +
-             number_text(row.max_value) + ", " +
-             (row.mean_value ? number_text(*row.mean_value) : std::string("NULL")) + ", " +
-             number_text(row.first_value) + ", " + number_text(row.last_value) + ", " +
-             number_text(row.covered_seconds) + ")";
+      // Appended piece by piece: `"literal" + std::string` sets off GCC 12's
+      // false -Wrestrict warning (GCC bug 105651) in optimised builds.
+      sql += '(';
+      sql += std::to_string(state);
+      sql += ", '";
+      sql += format_sql_datetime(row.bucket_start);
+      sql += "', ";
+      sql += std::to_string(row.samples);
+      for (const double value : {row.min_value, row.max_value}) {
+        sql += ", ";
+        sql += number_text(value);
+      }
+      sql += ", ";
+      sql += row.mean_value ? number_text(*row.mean_value) : std::string("NULL");
+      for (const double value : {row.first_value, row.last_value, row.covered_seconds}) {
+        sql += ", ";
+        sql += number_text(value);
+      }
+      sql += ')';
       if (++in_statement == kInsertRows) {
         connection_.execute(sql);
         sql.clear();
