@@ -288,6 +288,21 @@ Recovered recover_segments(const fs::path& dir, std::size_t recent_count) {
     }
   }
 
+  // Numbers seen only in data that was set aside are remembered on disk by an
+  // empty segment that starts above them: without it, the next start (with
+  // nothing appended in between) would see only the kept records and hand
+  // those numbers out again.
+  const std::uint64_t proven =
+      result.segments.empty() ? 1
+                              : result.segments.back().first_seq + result.segments.back().records;
+  if (highest + 1 > proven) {
+    const fs::path path = dir / segment_file_name(highest + 1);
+    File::open(path, O_WRONLY | O_CREAT);  // closed at once; rewrite_header fills it
+    rewrite_header(path, highest + 1);
+    result.segments.push_back({highest + 1, 0, kSegmentHeaderSize});
+    directory_changed = true;
+  }
+
   if (directory_changed) {
     sync_directory(dir);
   }

@@ -176,6 +176,24 @@ TEST(Recovery, DamageInsideTheNewestSegmentIsNotTakenForATornWrite) {
   EXPECT_EQ(spool.append(sample(6).view()), 6u);
 }
 
+TEST(Recovery, NumbersOnlyInSetAsideDataStayUsedAcrossRestarts) {
+  TempDir dir;
+  SpoolOptions options = options_in(dir.path());
+  options.segment_bytes = 1 << 20;
+  {
+    Spool spool(options);
+    for (std::uint64_t n = 1; n <= 5; ++n) {
+      spool.append(sample(n).view());
+    }
+  }
+  flip_byte(segment(dir.path(), 1), kSegmentHeaderSize + kSampleSize + 50);  // in record 2
+  { Spool first(options); }  // sets records 2..5 aside, appends nothing
+  Spool second(options);
+  EXPECT_TRUE(second.recovery().problems.empty());
+  EXPECT_EQ(read_seqs(second), (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(second.append(sample(6).view()), 6u);
+}
+
 TEST(Recovery, UnreadableSegmentHeaderMovesTheWholeSegmentAside) {
   TempDir dir;
   fill(dir.path(), 12);
