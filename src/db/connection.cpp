@@ -136,10 +136,14 @@ Connection Connection::open(const config::DbUrl& url, const ConnectOptions& opti
                 last->sqlstate());
 }
 
-std::string Connection::cluster_not_ready() {
+bool Connection::is_galera_node() {
   // MySQL has no wsrep_on at all, a MariaDB server outside a cluster says OFF.
   const auto rows = query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'");
-  if (rows.empty() || !rows[0][1] || *rows[0][1] != "ON") {
+  return !rows.empty() && rows[0][1] && *rows[0][1] == "ON";
+}
+
+std::string Connection::cluster_not_ready() {
+  if (!is_galera_node()) {
     return "";
   }
   std::string ready;

@@ -36,6 +36,9 @@ class Connection {
   // were tried.
   static Connection open(const config::DbUrl& url, const ConnectOptions& options = {});
 
+  // True when the server is a node of a Galera cluster (wsrep_on).
+  bool is_galera_node();
+
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
   ~Connection();

@@ -43,11 +43,6 @@ void execute_past_conflicts(db::Connection& connection, const std::string& sql) 
   }
 }
 
-bool is_galera_node(db::Connection& connection) {
-  const auto rows = connection.query("SHOW GLOBAL VARIABLES LIKE 'wsrep_on'");
-  return !rows.empty() && rows[0][1] && *rows[0][1] == "ON";
-}
-
 ClusterLease::ClusterLease(db::Connection& connection, std::chrono::seconds timeout,
                            std::ostream& err)
     : db_(connection), holder_(new_holder()) {

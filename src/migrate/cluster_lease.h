@@ -40,7 +40,4 @@ class ClusterLease {
 // node's certified first (1213).
 void execute_past_conflicts(db::Connection& connection, const std::string& sql);
 
-// True when the server is a node of a Galera cluster (wsrep_on).
-bool is_galera_node(db::Connection& connection);
-
 }  // namespace statesink::migrate

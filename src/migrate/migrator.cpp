@@ -557,7 +557,7 @@ void Migrator::forget(std::uint64_t version) {
 MigrationLock::MigrationLock(db::Connection& connection, std::chrono::seconds timeout,
                              std::ostream& err)
     : db_(connection) {
-  if (is_galera_node(db_)) {
+  if (db_.is_galera_node()) {
     lease_ = std::make_unique<ClusterLease>(db_, timeout, err);
     return;
   }
