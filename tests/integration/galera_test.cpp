@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <regex>
@@ -237,6 +238,9 @@ class GaleraTest : public ::testing::Test {
 
   std::string prefix() const { return "gal/" + name_; }
 
+  void ingest_through_a_node_failure(const std::function<void()>& fail,
+                                     const std::function<void()>& heal);
+
   std::string name_;
   fs::path work_;
 };
@@ -363,10 +367,12 @@ TEST_F(GaleraTest, ConcurrentMigrateUpOnTwoNodes) {
 // The harness's own promises, last because a full restart takes the longest: a killed node
 // catches up by IST, an isolated one leaves the primary component and comes back, and the
 // cluster restarts from its data after a full stop (every node then says safe_to_bootstrap: 0).
-// The ingester works on the first node of its URL; when that node dies
-// mid-stream it moves on to the next one and nothing is lost or stored twice
-// (the progress row is read causally, and moved only by compare-and-set).
-TEST_F(GaleraTest, IngesterMovesOnWhenItsNodeIsKilledAndTheNodeCatchesUp) {
+// Ingests through the URL naming every node; once a quarter is in, `fail`
+// takes away the node in use (node 1, the first of the URL) and, after the
+// stream is stored, `heal` brings it back. Nothing may be lost, stored twice
+// or set aside, and every node must end with the same rows.
+void GaleraTest::ingest_through_a_node_failure(const std::function<void()>& fail,
+                                               const std::function<void()>& heal) {
   migrate(1);
   constexpr std::uint64_t kMessages = 6000;
   Ingester ingester = start_ingester("a", 0);
@@ -374,38 +380,30 @@ TEST_F(GaleraTest, IngesterMovesOnWhenItsNodeIsKilledAndTheNodeCatchesUp) {
   ASSERT_TRUE(wait_until([&] { return count(2) >= kMessages / 4; }, seconds(120),
                          std::chrono::milliseconds(100)))
       << read_text(ingester.log);
-  cluster().kill_node(1);
+  fail();
   ASSERT_TRUE(stream.finish()) << "the broker did not acknowledge every message";
   const bool stored = wait_until([&] { return count(2) >= kMessages; }, seconds(180),
                                  std::chrono::milliseconds(200));
   EXPECT_TRUE(stored) << count(2) << " of " << kMessages << "\n" << read_text(ingester.log);
   stop_ingester(ingester);
   EXPECT_FALSE(fs::exists(work_ / "spool-a" / "dead-letter.jsonl")) << read_text(ingester.log);
-  cluster().start_node(1);
+  heal();
   ASSERT_TRUE(cluster().wait_synced(1, kNodes, seconds(120)));
   expect_same_everywhere(kMessages);
 }
 
+// The ingester moves on to the next node when its node dies mid-stream (the
+// progress row is read causally and moved only by compare-and-set); the node
+// catches up by IST.
+TEST_F(GaleraTest, IngesterMovesOnWhenItsNodeIsKilledAndTheNodeCatchesUp) {
+  ingest_through_a_node_failure([] { cluster().kill_node(1); }, [] { cluster().start_node(1); });
+}
+
 // A node cut off from the others stops serving; the ingester leaves it for
-// the next node, sets nothing aside, and the node rejoins with the same rows.
+// the next node and sets nothing aside, and the node rejoins with the same rows.
 TEST_F(GaleraTest, IngesterLeavesAnIsolatedNodeAndSetsNothingAside) {
-  migrate(1);
-  constexpr std::uint64_t kMessages = 6000;
-  Ingester ingester = start_ingester("a", 0);
-  Stream stream(prefix(), 0, kMessages, name_ + "-pub");
-  ASSERT_TRUE(wait_until([&] { return count(2) >= kMessages / 4; }, seconds(120),
-                         std::chrono::milliseconds(100)))
-      << read_text(ingester.log);
-  cluster().isolate_node(1);
-  ASSERT_TRUE(stream.finish()) << "the broker did not acknowledge every message";
-  const bool stored = wait_until([&] { return count(2) >= kMessages; }, seconds(180),
-                                 std::chrono::milliseconds(200));
-  EXPECT_TRUE(stored) << count(2) << " of " << kMessages << "\n" << read_text(ingester.log);
-  stop_ingester(ingester);
-  EXPECT_FALSE(fs::exists(work_ / "spool-a" / "dead-letter.jsonl")) << read_text(ingester.log);
-  cluster().rejoin_node(1);
-  ASSERT_TRUE(cluster().wait_synced(1, kNodes, seconds(120)));
-  expect_same_everywhere(kMessages);
+  ingest_through_a_node_failure([] { cluster().isolate_node(1); },
+                                [] { cluster().rejoin_node(1); });
 }
 
 TEST_F(GaleraTest, ClusterSurvivesNodeLossIsolationAndFullRestart) {
