@@ -47,8 +47,6 @@ class Committer {
   // `abandon` is requested (what is left stays in the spool for next time).
   void run(const std::stop_token& drain, const std::atomic<bool>& abandon);
 
-  const DeadLetterFile& dead_letters() const { return dead_letters_; }
-
  private:
   bool ensure_connected(const std::atomic<bool>& abandon);
   void check_behind();

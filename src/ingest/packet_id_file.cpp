@@ -104,10 +104,4 @@ void PacketIdFile::set(std::uint16_t mid, Entry entry) {
 
 std::uint64_t PacketIdFile::last_seq() const { return header().last_seq; }
 
-void PacketIdFile::sync() {
-  if (::msync(map_, size_, MS_SYNC) != 0) {
-    fail("sync", path_);
-  }
-}
-
 }  // namespace statesink::ingest

@@ -35,9 +35,6 @@ class PacketIdFile {
   // The highest sequence number set().
   std::uint64_t last_seq() const;
 
-  // Forces the file to the disk (for the spool's power-cut bound).
-  void sync();
-
   const std::filesystem::path& path() const { return path_; }
   const char* reset_reason() const { return reset_reason_; }
 
