@@ -118,22 +118,28 @@ struct CommitterTest : ::testing::Test {
     spool->sync();
   }
 
-  // Commits everything in the spool, as a SIGTERM drain does.
-  void drain(std::size_t batch_size = 100) {
-    CommitterOptions options;
-    options.db_name = "fake";
-    options.batch_size = batch_size;
-    options.batch_delay = std::chrono::milliseconds(1);
-    Committer committer(
-        options, [this] { return std::make_unique<FakeStore>(server); }, *spool, metrics);
+  Committer committer(std::size_t batch_size = 100) {
+    return Committer(
+        CommitterOptions{"fake", batch_size, std::chrono::milliseconds(1)},
+        [this] { return std::make_unique<FakeStore>(server); }, *spool, metrics);
+  }
+
+  // What a start does: waits for the database and returns its position.
+  std::uint64_t position(Committer& committer) {
     std::stop_source never;
     std::uint64_t committed = 0;
-    ASSERT_TRUE(committer.connect_and_position(never.get_token(), committed));
-    spool->seek_after(committed);
+    EXPECT_TRUE(committer.connect_and_position(never.get_token(), committed));
+    return committed;
+  }
+
+  // Commits everything in the spool, as a SIGTERM drain does.
+  void drain(std::size_t batch_size = 100) {
+    Committer c = committer(batch_size);
+    spool->seek_after(position(c));
     std::stop_source stop;
     stop.request_stop();
     std::atomic<bool> abandon{false};
-    committer.run(stop.get_token(), abandon);
+    c.run(stop.get_token(), abandon);
   }
 
   void expect_each_once(std::uint64_t count, std::uint64_t except = 0) {
@@ -231,13 +237,8 @@ TEST_F(CommitterTest, MessagesTheDatabaseLostAndTheSpoolDeletedAreReported) {
   ASSERT_GT(held_from, 11U);
   // A restore from an older backup.
   server.progress = 10;
-  Committer again(
-      CommitterOptions{"fake", 100, std::chrono::milliseconds(1)},
-      [this] { return std::make_unique<FakeStore>(server); }, *spool, metrics);
-  std::stop_source never;
-  std::uint64_t committed = 0;
-  ASSERT_TRUE(again.connect_and_position(never.get_token(), committed));
-  EXPECT_EQ(committed, 10U);
+  Committer again = committer();
+  EXPECT_EQ(position(again), 10U);
   EXPECT_EQ(metrics.db_behind_messages, held_from - 1 - 10);
   EXPECT_FALSE(metrics.healthy(std::chrono::steady_clock::now(), std::chrono::seconds(60)));
 }
@@ -246,12 +247,8 @@ TEST_F(CommitterTest, ADatabaseBehindWhatTheSpoolStillHoldsIsFilledInWithoutAlar
   fill(30);  // one segment, kept as the newest
   drain();
   server.progress = 10;
-  Committer again(
-      CommitterOptions{"fake", 100, std::chrono::milliseconds(1)},
-      [this] { return std::make_unique<FakeStore>(server); }, *spool, metrics);
-  std::stop_source never;
-  std::uint64_t committed = 0;
-  ASSERT_TRUE(again.connect_and_position(never.get_token(), committed));
+  Committer again = committer();
+  EXPECT_EQ(position(again), 10U);
   EXPECT_EQ(metrics.db_behind_messages, 0U);
 }
 
