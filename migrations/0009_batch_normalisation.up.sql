@@ -1,0 +1,680 @@
+-- A set-based normalisation path for the ingester's batches.
+--
+-- The per-row trigger costs about a dozen statements per message, and the SQL
+-- layer prepares each of them again for every row: that, not InnoDB, is the
+-- ceiling of the ingestion rate. statesink's ingester now collects the ids of
+-- its batch in the trigger and then calls normalise_batch(), which normalises
+-- the whole batch with a few statements before the transaction commits.
+-- Every other client's INSERT goes through the trigger exactly as before, and
+-- both give the same rows for the same messages (tests/integration compares
+-- them on generated streams).
+--
+-- The trigger is dropped and created again with the new first branch: a
+-- message inserted between the two statements would not be normalised, so
+-- run this with ingestion stopped (`migrate up` before `ingest`, as usual).
+--
+-- Portability: JSON_TABLE needs MariaDB 10.6 or MySQL 8.0.4; window
+-- functions MariaDB 10.2 or MySQL 8.0; both are in the supported range.
+
+DROP TRIGGER messages_normalise;
+
+CREATE TRIGGER messages_normalise
+AFTER INSERT ON messages
+FOR EACH ROW
+trigger_body: BEGIN
+  DECLARE v_reason      VARCHAR(1024) DEFAULT NULL;
+  DECLARE v_levels      INT;
+  DECLARE v_base        VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_domain      VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_object      VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_text        TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_fact        TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_current     TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_num         DOUBLE DEFAULT NULL;
+  DECLARE v_pos         INT;
+  DECLARE v_base_id     INT UNSIGNED DEFAULT NULL;
+  DECLARE v_entity_id   INT UNSIGNED DEFAULT NULL;
+  DECLARE v_state_id    INT UNSIGNED DEFAULT NULL;
+  DECLARE v_fact_id     BIGINT UNSIGNED;
+  DECLARE v_has_current BOOLEAN DEFAULT FALSE;
+  DECLARE v_keep_every  BOOLEAN DEFAULT FALSE;
+
+  -- These abort the whole transaction or the client's statement on purpose
+  -- (deadlock, lock wait timeout, KILL QUERY): swallowing them would let the
+  -- INSERT look successful after the server rolled it back. The client
+  -- retries them. A handler for an error number wins over SQLEXCEPTION.
+  DECLARE EXIT HANDLER FOR 1205, 1213, 1317 RESIGNAL;
+  -- Anything else is recorded as a rejection instead of failing the INSERT,
+  -- so one bad message cannot block the good ones inserted with it. Changes
+  -- the trigger made before the error stay; the checks below run before the
+  -- first write so that expected problems never get that far.
+  DECLARE EXIT HANDLER FOR SQLEXCEPTION
+  BEGIN
+    DECLARE v_errno INT;
+    DECLARE v_message VARCHAR(512);
+    GET DIAGNOSTICS CONDITION 1 v_errno = MYSQL_ERRNO, v_message = MESSAGE_TEXT;
+    INSERT INTO message_rejections (message_id, reason)
+    VALUES (NEW.id, LEFT(CONCAT('unexpected error ', v_errno, ': ', v_message), 1024));
+  END;
+  -- A SELECT ... INTO that finds no row leaves the variables as they were
+  -- (NULL), which is how the lookups below say "not there yet".
+  DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
+
+  -- statesink's ingester normalises its own batches with normalise_batch()
+  -- below, in the same transaction: its session collects the new ids here
+  -- (one string append, no table write) and the procedure does the rest for
+  -- the whole batch at once. Every other client leaves the variable NULL.
+  IF @statesink_batch_ids IS NOT NULL THEN
+    SET @statesink_batch_ids = CONCAT(@statesink_batch_ids, NEW.id, ',');
+    LEAVE trigger_body;
+  END IF;
+
+  -- Every statement in a trigger costs about a microsecond before it does
+  -- any work, so the common path below is kept to few of them.
+  normalise: BEGIN
+    SELECT s.id, c.state_id IS NOT NULL, c.value
+      INTO v_state_id, v_has_current, v_current
+      FROM states s
+      LEFT JOIN current_states c ON c.state_id = s.id
+     WHERE s.topic_hash = UNHEX(SHA2(NEW.topic, 256));
+
+    IF v_state_id IS NULL THEN
+      -- A new topic: BASE/DOMAIN/OBJECT_ID/ATTRIBUTE, read from the right
+      -- because the base topic may itself have several levels. '/' is one
+      -- byte in UTF-8, so byte lengths count it exactly.
+      SET v_levels = LENGTH(NEW.topic) - LENGTH(REPLACE(NEW.topic, '/', '')) + 1;
+      IF v_levels < 4 THEN
+        SET v_reason = 'topic has fewer than four levels';
+        LEAVE normalise;
+      END IF;
+      IF LEFT(NEW.topic, 1) = '/' OR RIGHT(NEW.topic, 1) = '/' OR LOCATE('//', NEW.topic) > 0 THEN
+        SET v_reason = 'topic has an empty level';
+        LEAVE normalise;
+      END IF;
+      IF LOCATE(' /', NEW.topic) > 0 OR RIGHT(NEW.topic, 1) = ' ' THEN
+        SET v_reason = 'topic level ends with a space';
+        LEAVE normalise;
+      END IF;
+      IF LOCATE(CHAR(0 USING utf8mb4), NEW.topic) > 0 THEN
+        SET v_reason = 'topic contains a NUL character';
+        LEAVE normalise;
+      END IF;
+      -- Lengths are checked before the parts go into VARCHAR(255) variables.
+      IF CHAR_LENGTH(SUBSTRING_INDEX(NEW.topic, '/', v_levels - 3)) > 255 THEN
+        SET v_reason = 'base topic longer than 255 characters';
+        LEAVE normalise;
+      END IF;
+      IF CHAR_LENGTH(SUBSTRING_INDEX(SUBSTRING_INDEX(NEW.topic, '/', -3), '/', 1)) > 255
+         OR CHAR_LENGTH(SUBSTRING_INDEX(SUBSTRING_INDEX(NEW.topic, '/', -2), '/', 1)) > 255
+         OR CHAR_LENGTH(SUBSTRING_INDEX(NEW.topic, '/', -1)) > 255 THEN
+        SET v_reason = 'topic level longer than 255 characters';
+        LEAVE normalise;
+      END IF;
+      SET v_base = SUBSTRING_INDEX(NEW.topic, '/', v_levels - 3);
+      SET v_domain = SUBSTRING_INDEX(SUBSTRING_INDEX(NEW.topic, '/', -3), '/', 1);
+      SET v_object = SUBSTRING_INDEX(SUBSTRING_INDEX(NEW.topic, '/', -2), '/', 1);
+    END IF;
+
+    -- Payload: checked as bytes before it is read as text.
+    IF LENGTH(NEW.payload) > 65535 THEN
+      SET v_reason = 'payload larger than 65535 bytes';
+      LEAVE normalise;
+    END IF;
+    -- Invalid sequences come back from the conversion as '?', so only valid
+    -- UTF-8 survives the round trip unchanged. Inside a condition the
+    -- conversion only warns; assigned to a variable under strict SQL mode it
+    -- would raise an error (that the handler above would still catch).
+    IF CONVERT(CONVERT(NEW.payload USING utf8mb4) USING binary) <> NEW.payload THEN
+      SET v_reason = 'payload is not valid UTF-8';
+      LEAVE normalise;
+    END IF;
+    -- After the round trip every 0xED byte starts a character; followed by
+    -- 0xA0..0xBF it encodes a UTF-16 surrogate. Rare in real text, so the
+    -- loop almost never runs.
+    IF LOCATE(x'ED', NEW.payload) > 0 THEN
+      SET v_pos = LOCATE(x'ED', NEW.payload);
+      WHILE v_pos > 0 DO
+        IF SUBSTRING(NEW.payload, v_pos + 1, 1) >= x'A0' THEN
+          SET v_reason = 'payload is not valid UTF-8';
+          LEAVE normalise;
+        END IF;
+        SET v_pos = LOCATE(x'ED', NEW.payload, v_pos + 1);
+      END WHILE;
+    END IF;
+
+    -- Value: state and the two timestamps are plain strings; attributes are
+    -- JSON, of which strings are unquoted and unescaped and everything else
+    -- (numbers, lists, objects, null, and Home Assistant's NaN and Infinity,
+    -- which are not JSON) is kept as sent.
+    SET v_text = CONVERT(NEW.payload USING utf8mb4);
+    SET v_fact = CASE
+      WHEN SUBSTRING_INDEX(NEW.topic, '/', -1) IN ('state', 'last_updated', 'last_changed') THEN v_text
+      WHEN NOT JSON_VALID(v_text) THEN v_text
+      WHEN JSON_TYPE(v_text) = 'STRING' THEN JSON_UNQUOTE(v_text) COLLATE utf8mb4_bin
+      ELSE v_text
+    END;
+    -- Valid UTF-8, but C clients and many BI drivers cut text at a NUL.
+    IF LOCATE(CHAR(0 USING utf8mb4), v_fact) > 0 THEN
+      SET v_reason = IF(LOCATE(x'00', NEW.payload) > 0,
+                        'payload contains a NUL byte', 'value contains a NUL character');
+      LEAVE normalise;
+    END IF;
+    IF v_fact IN ('on', 'true') THEN
+      SET v_num = 1;
+    ELSEIF v_fact IN ('off', 'false') THEN
+      SET v_num = 0;
+    ELSEIF v_fact REGEXP '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' THEN
+      -- Out of DOUBLE's range (1e999) is no number; the conversion's error
+      -- must not reject the message.
+      BEGIN
+        DECLARE CONTINUE HANDLER FOR SQLEXCEPTION, SQLWARNING SET v_num = NULL;
+        SET v_num = CAST(v_fact AS DOUBLE);
+      END;
+    END IF;
+
+    IF v_state_id IS NULL THEN
+      -- New state, maybe of a new entity or base topic: find what exists of
+      -- the chain in one statement, create the rest. ON DUPLICATE KEY covers
+      -- another session creating the same row in the meantime.
+      SELECT b.id, e.id INTO v_base_id, v_entity_id
+        FROM base_topics b
+        LEFT JOIN entities e
+          ON e.base_topic_id = b.id AND e.domain = v_domain AND e.object_id = v_object
+       WHERE b.label = v_base;
+      IF v_base_id IS NULL THEN
+        INSERT INTO base_topics (label, first_seen) VALUES (v_base, NEW.received_at)
+          ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id);
+        SET v_base_id = LAST_INSERT_ID();
+      END IF;
+      IF v_entity_id IS NULL THEN
+        INSERT INTO entities (base_topic_id, label, domain, object_id, first_seen)
+          VALUES (v_base_id, CONCAT(v_domain, '.', v_object), v_domain, v_object, NEW.received_at)
+          ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id);
+        SET v_entity_id = LAST_INSERT_ID();
+      END IF;
+      INSERT INTO states (entity_id, label, topic_hash, first_seen)
+        VALUES (v_entity_id, SUBSTRING_INDEX(NEW.topic, '/', -1), UNHEX(SHA2(NEW.topic, 256)),
+                NEW.received_at)
+        ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id);
+      SET v_state_id = LAST_INSERT_ID();
+    END IF;
+
+    -- utf8mb4_bin ignores trailing spaces; equal byte lengths make it exact.
+    IF v_has_current AND v_current = v_fact AND LENGTH(v_current) = LENGTH(v_fact) THEN
+      SELECT value IN ('1', 'on', 'true', 'yes') INTO v_keep_every
+        FROM settings WHERE name = 'keep_every_message';
+      IF NOT v_keep_every THEN
+        -- A repeat: only the bookkeeping changes. The value is compared again
+        -- under the row lock, in case another session changed it since the
+        -- SELECT above; then this message is recorded as a change.
+        -- times_seen always changes, so ROW_COUNT() counts the matched row
+        -- whatever the client's found-rows flag says.
+        UPDATE current_states
+           SET times_seen = times_seen + 1,
+               last_message_id = IF(NEW.received_at >= last_seen, NEW.id, last_message_id),
+               last_seen = GREATEST(last_seen, NEW.received_at)
+         WHERE state_id = v_state_id AND value = v_fact AND LENGTH(value) = LENGTH(v_fact);
+        IF ROW_COUNT() > 0 THEN
+          LEAVE normalise;
+        END IF;
+      END IF;
+    END IF;
+
+    INSERT INTO facts (state_id, message_id, fact, num_value, recorded_at)
+    VALUES (v_state_id, NEW.id, v_fact, v_num, NEW.received_at);
+    SET v_fact_id = LAST_INSERT_ID();
+
+    IF v_has_current THEN
+      -- A message older than what current_states already shows (several
+      -- ingesters, a late retry) becomes history but does not replace the
+      -- current value. The assignments see the columns already assigned to
+      -- their left, so the ones that read `value` come first.
+      UPDATE current_states
+         SET last_changed = IF(value = v_fact AND LENGTH(value) = LENGTH(v_fact),
+                               last_changed, NEW.received_at),
+             times_seen = IF(value = v_fact AND LENGTH(value) = LENGTH(v_fact), times_seen + 1, 1),
+             fact_id = v_fact_id,
+             value = v_fact,
+             num_value = v_num,
+             last_seen = NEW.received_at,
+             last_message_id = NEW.id
+       WHERE state_id = v_state_id AND last_seen <= NEW.received_at;
+    ELSE
+      -- The first value of this state, unless another session got there
+      -- first; then the same rules as the UPDATE above. last_seen, which the
+      -- guard reads, is assigned last.
+      INSERT INTO current_states
+        (state_id, fact_id, value, num_value, last_changed, last_seen, times_seen, last_message_id)
+      VALUES
+        (v_state_id, v_fact_id, v_fact, v_num, NEW.received_at, NEW.received_at, 1, NEW.id)
+      ON DUPLICATE KEY UPDATE
+        last_changed = IF(last_seen > NEW.received_at
+                          OR (value = v_fact AND LENGTH(value) = LENGTH(v_fact)),
+                          last_changed, NEW.received_at),
+        times_seen = IF(last_seen > NEW.received_at, times_seen,
+                        IF(value = v_fact AND LENGTH(value) = LENGTH(v_fact), times_seen + 1, 1)),
+        fact_id = IF(last_seen > NEW.received_at, fact_id, v_fact_id),
+        num_value = IF(last_seen > NEW.received_at, num_value, v_num),
+        value = IF(last_seen > NEW.received_at, value, v_fact),
+        last_message_id = IF(last_seen > NEW.received_at, last_message_id, NEW.id),
+        last_seen = GREATEST(last_seen, NEW.received_at);
+    END IF;
+  END normalise;
+
+  IF v_reason IS NOT NULL THEN
+    INSERT INTO message_rejections (message_id, reason) VALUES (NEW.id, v_reason);
+  END IF;
+END trigger_body;
+
+-- The value of a payload that looks like a number, as the trigger computes
+-- it: NULL where the conversion overflows DOUBLE (1e999). The trigger learns
+-- that from the conversion's warning; called inside a set-based statement a
+-- handler does not reliably see it, so this reads the decimal exponent from
+-- the text instead. normalise_batch() calls it only for the rare numbers with
+-- an exponent or of more than 300 characters; shorter plain decimals cannot
+-- overflow, and it converts those itself.
+CREATE FUNCTION statesink_number(p_fact TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin)
+RETURNS DOUBLE
+DETERMINISTIC NO SQL
+BEGIN
+  DECLARE v_text      TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_mantissa  TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_int       TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_fraction  TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_digits    TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_exponent  TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+  DECLARE v_negative  BOOLEAN;
+  DECLARE v_magnitude BIGINT;
+
+  SET v_text = LOWER(p_fact);
+  IF LEFT(v_text, 1) IN ('+', '-') THEN
+    SET v_text = SUBSTRING(v_text, 2);
+  END IF;
+  SET v_mantissa = SUBSTRING_INDEX(v_text, 'e', 1);
+  SET v_exponent = IF(LOCATE('e', v_text) > 0, SUBSTRING_INDEX(v_text, 'e', -1), '0');
+  SET v_negative = LEFT(v_exponent, 1) = '-';
+  IF LEFT(v_exponent, 1) IN ('+', '-') THEN
+    SET v_exponent = SUBSTRING(v_exponent, 2);
+  END IF;
+  SET v_exponent = TRIM(LEADING '0' FROM v_exponent);
+  SET v_int = TRIM(LEADING '0' FROM SUBSTRING_INDEX(v_mantissa, '.', 1));
+  SET v_fraction = IF(LOCATE('.', v_mantissa) > 0, SUBSTRING_INDEX(v_mantissa, '.', -1), '');
+  -- v_magnitude: the power of ten of the first significant digit, before
+  -- the exponent.
+  IF v_int <> '' THEN
+    SET v_digits = CONCAT(v_int, v_fraction);
+    SET v_magnitude = LENGTH(v_int) - 1;
+  ELSE
+    SET v_digits = TRIM(LEADING '0' FROM v_fraction);
+    SET v_magnitude = LENGTH(v_digits) - LENGTH(v_fraction) - 1;
+  END IF;
+  IF v_digits = '' OR (v_negative AND LENGTH(v_exponent) > 15) THEN
+    RETURN CAST(p_fact AS DOUBLE);  -- zero, or so small it is zero: no overflow
+  END IF;
+  IF LENGTH(v_exponent) > 15 THEN
+    RETURN NULL;
+  END IF;
+  SET v_magnitude = v_magnitude + IF(v_negative, -1, 1) * CAST(CONCAT('0', v_exponent) AS SIGNED);
+  -- The largest DOUBLE is 1.797...e308; a value from halfway to the next
+  -- power of two on (1.7976931348623158079e308) rounds to infinity, which the
+  -- conversion reports as an overflow.
+  IF v_magnitude > 308
+     OR (v_magnitude = 308
+         AND CAST(RPAD(v_digits, 41, '0') AS BINARY) >= '17976931348623158079372897140530341507993') THEN
+    RETURN NULL;
+  END IF;
+  RETURN CAST(p_fact AS DOUBLE);
+END;
+
+-- 1 when a payload that is valid UTF-8 for the server encodes a UTF-16
+-- surrogate (0xED followed by 0xA0..0xBF), which MariaDB's utf8mb4 accepts
+-- and UTF-8 forbids. Called only for payloads holding an 0xED byte.
+CREATE FUNCTION statesink_has_surrogate(p_payload LONGBLOB)
+RETURNS BOOLEAN
+DETERMINISTIC NO SQL
+BEGIN
+  DECLARE v_pos INT DEFAULT LOCATE(x'ED', p_payload);
+  WHILE v_pos > 0 DO
+    IF SUBSTRING(p_payload, v_pos + 1, 1) >= x'A0' THEN
+      RETURN TRUE;
+    END IF;
+    SET v_pos = LOCATE(x'ED', p_payload, v_pos + 1);
+  END WHILE;
+  RETURN FALSE;
+END;
+
+-- Normalises the messages whose ids this session collected in
+-- @statesink_batch_ids (see the trigger), with a few statements for the whole
+-- batch instead of a dozen per message, and gives exactly the rows the
+-- trigger would have given for the same messages inserted one by one in id
+-- order. Called by the ingester inside the batch's transaction, before
+-- COMMIT, so a committed message is always a normalised one; if it fails,
+-- the ingester rolls back and inserts the batch again through the trigger.
+--
+-- The trigger decides each message against the current value left by the
+-- messages before it. Here those decisions are made for all messages of a
+-- state at once with window functions over the batch in id order:
+-- * current_states always holds the value of the message with the latest
+--   received_at (on a tie, the later one), so the value a message is
+--   compared with is the maximum of (received_at, id, value) over the
+--   messages before it and the stored current value;
+-- * a message repeats when that value equals its own (unless
+--   keep_every_message); it replaces the current value when it does not
+--   repeat and is not older than every message before it;
+-- * the final current_states row follows from the last replacing message,
+--   the last message that changed the value (last_changed, and times_seen
+--   counts from there), and the latest one received.
+--
+-- Work tables are TEMPORARY (per session, not replicated), and each
+-- statement reads each of them once: MySQL cannot open a temporary table
+-- twice in one statement.
+--
+-- The classification runs as INSERT IGNORE: under strict SQL mode the
+-- conversion of a payload that is not UTF-8 would otherwise fail the
+-- statement, where the trigger's condition only warns. Its results are the
+-- same; nothing else is ignored there (the work table's key is the message id).
+CREATE PROCEDURE normalise_batch()
+MODIFIES SQL DATA
+BEGIN
+  DECLARE v_keep_every BOOLEAN DEFAULT FALSE;
+  DECLARE v_locked INT;
+  DECLARE v_ids LONGTEXT;
+
+  SET v_ids = @statesink_batch_ids;
+  SET @statesink_batch_ids = NULL;
+  IF v_ids IS NULL OR v_ids = '' THEN
+    SET v_ids = NULL;
+  END IF;
+
+  CREATE TEMPORARY TABLE IF NOT EXISTS normalise_rows (
+    message_id   BIGINT UNSIGNED NOT NULL,
+    received_at  DATETIME(6)     NOT NULL,
+    topic_hash   BINARY(32)      NOT NULL,
+    state_id     INT UNSIGNED    NULL,
+    reason       VARCHAR(1024)   NULL,
+    base         VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+    domain       VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+    object_id    VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+    label        VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+    fact         TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+    num_value    DOUBLE          NULL,
+    PRIMARY KEY (message_id)
+  ) ENGINE = InnoDB;
+  CREATE TEMPORARY TABLE IF NOT EXISTS normalise_steps (
+    message_id   BIGINT UNSIGNED NOT NULL,
+    state_id     INT UNSIGNED    NOT NULL,
+    received_at  DATETIME(6)     NOT NULL,
+    fact         TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    num_value    DOUBLE          NULL,
+    -- What the trigger would do with this message.
+    is_repeat    BOOLEAN         NOT NULL,
+    is_newer     BOOLEAN         NOT NULL,  -- not older than every message before it
+    replaces     BOOLEAN         NOT NULL,  -- a fact that becomes the current value
+    changes      BOOLEAN         NOT NULL,  -- ... with a different value (last_changed)
+    counts       BOOLEAN         NOT NULL,  -- adds one to times_seen
+    -- Messages of the state after this one that replace / change the value.
+    replaces_after INT UNSIGNED  NOT NULL,
+    changes_after  INT UNSIGNED  NOT NULL,
+    had_current  BOOLEAN         NOT NULL,  -- current_states had a row before the batch
+    PRIMARY KEY (message_id),
+    KEY normalise_steps_state (state_id)
+  ) ENGINE = InnoDB;
+  CREATE TEMPORARY TABLE IF NOT EXISTS normalise_final (
+    state_id        INT UNSIGNED    NOT NULL,
+    had_current     BOOLEAN         NOT NULL,
+    replace_id      BIGINT UNSIGNED NULL,
+    replace_at      DATETIME(6)     NULL,
+    value           TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+    num_value       DOUBLE          NULL,
+    changed_at      DATETIME(6)     NULL,
+    counted         INT UNSIGNED    NOT NULL,
+    newest_id       BIGINT UNSIGNED NULL,
+    newest_at       DATETIME(6)     NOT NULL,
+    PRIMARY KEY (state_id)
+  ) ENGINE = InnoDB;
+  DELETE FROM normalise_rows;
+  DELETE FROM normalise_steps;
+  DELETE FROM normalise_final;
+
+  IF v_ids IS NOT NULL THEN
+    -- 1. Each message checked and parsed as the trigger does, in the same
+    --    order of checks. The topic checks only run for a topic without a
+    --    state: a known topic passed them when it was first seen.
+    INSERT IGNORE INTO normalise_rows
+      (message_id, received_at, topic_hash, state_id, reason, base, domain, object_id, label,
+       fact, num_value)
+    SELECT p.id, p.received_at, p.topic_hash, p.state_id,
+           CASE WHEN p.reason IS NOT NULL THEN p.reason
+                WHEN LOCATE(CHAR(0 USING utf8mb4), p.fact) > 0 THEN
+                  IF(LOCATE(x'00', p.payload) > 0,
+                     'payload contains a NUL byte', 'value contains a NUL character')
+           END,
+           p.base, p.domain, p.object_id, p.label, p.fact,
+           CASE WHEN p.reason IS NOT NULL THEN NULL
+                WHEN p.fact IN ('on', 'true') THEN 1
+                WHEN p.fact IN ('off', 'false') THEN 0
+                WHEN p.fact REGEXP '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' THEN
+                  IF(LENGTH(p.fact) <= 300 AND LOCATE('e', LOWER(p.fact)) = 0,
+                     CAST(p.fact AS DOUBLE), statesink_number(p.fact))
+           END
+    FROM (
+      SELECT c.*,
+             CASE WHEN c.reason IS NOT NULL THEN NULL
+                  WHEN c.label IN ('state', 'last_updated', 'last_changed') THEN c.text
+                  WHEN NOT JSON_VALID(c.text) THEN c.text
+                  WHEN JSON_TYPE(c.text) = 'STRING' THEN JSON_UNQUOTE(c.text) COLLATE utf8mb4_bin
+                  ELSE c.text
+             END AS fact
+      FROM (
+        SELECT t.id, t.received_at, t.topic_hash, t.state_id, t.payload,
+               CASE
+                 WHEN t.state_id IS NULL AND t.levels < 4 THEN 'topic has fewer than four levels'
+                 WHEN t.state_id IS NULL AND (LEFT(t.topic, 1) = '/' OR RIGHT(t.topic, 1) = '/'
+                                              OR LOCATE('//', t.topic) > 0)
+                   THEN 'topic has an empty level'
+                 WHEN t.state_id IS NULL AND (LOCATE(' /', t.topic) > 0 OR RIGHT(t.topic, 1) = ' ')
+                   THEN 'topic level ends with a space'
+                 WHEN t.state_id IS NULL AND LOCATE(CHAR(0 USING utf8mb4), t.topic) > 0
+                   THEN 'topic contains a NUL character'
+                 WHEN t.state_id IS NULL
+                      AND CHAR_LENGTH(SUBSTRING_INDEX(t.topic, '/', t.levels - 3)) > 255
+                   THEN 'base topic longer than 255 characters'
+                 WHEN t.state_id IS NULL
+                      AND (CHAR_LENGTH(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -3), '/', 1)) > 255
+                           OR CHAR_LENGTH(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -2), '/', 1)) > 255
+                           OR CHAR_LENGTH(SUBSTRING_INDEX(t.topic, '/', -1)) > 255)
+                   THEN 'topic level longer than 255 characters'
+                 WHEN LENGTH(t.payload) > 65535 THEN 'payload larger than 65535 bytes'
+                 WHEN CONVERT(CONVERT(t.payload USING utf8mb4) USING binary) <> t.payload
+                   THEN 'payload is not valid UTF-8'
+                 WHEN LOCATE(x'ED', t.payload) > 0 AND statesink_has_surrogate(t.payload)
+                   THEN 'payload is not valid UTF-8'
+               END AS reason,
+               IF(t.state_id IS NULL AND t.levels >= 4,
+                  LEFT(SUBSTRING_INDEX(t.topic, '/', t.levels - 3), 255), NULL) AS base,
+               IF(t.state_id IS NULL AND t.levels >= 4,
+                  LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -3), '/', 1), 255), NULL) AS domain,
+               IF(t.state_id IS NULL AND t.levels >= 4,
+                  LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -2), '/', 1), 255), NULL) AS object_id,
+               LEFT(SUBSTRING_INDEX(t.topic, '/', -1), 255) AS label,
+               IF(LENGTH(t.payload) > 65535, NULL, CONVERT(t.payload USING utf8mb4)) AS text
+        FROM (
+          SELECT h.*, s.id AS state_id
+          FROM (
+            SELECT m.id, m.received_at, m.topic, m.payload,
+                   UNHEX(SHA2(m.topic, 256)) AS topic_hash,
+                   LENGTH(m.topic) - LENGTH(REPLACE(m.topic, '/', '')) + 1 AS levels
+            FROM JSON_TABLE(CONCAT('[', TRIM(TRAILING ',' FROM v_ids), ']'), '$[*]'
+                            COLUMNS (id BIGINT UNSIGNED PATH '$')) AS ids
+            JOIN messages m ON m.id = ids.id
+          ) h
+          LEFT JOIN states s ON s.topic_hash = h.topic_hash
+        ) t
+      ) c
+    ) p;
+
+    -- 2. What a new topic needs: base topic, entity and state, each created
+    --    by the first message (in id order) that passes every check, as the
+    --    trigger does; a row another session created first is kept.
+    INSERT INTO base_topics (label, first_seen)
+    SELECT f.base, f.received_at
+    FROM (
+      SELECT r.base, r.received_at, r.message_id,
+             ROW_NUMBER() OVER (PARTITION BY r.base ORDER BY r.message_id) AS n
+      FROM normalise_rows r
+      WHERE r.reason IS NULL AND r.state_id IS NULL
+    ) f
+    WHERE f.n = 1 AND NOT EXISTS (SELECT 1 FROM base_topics b WHERE b.label = f.base)
+    ORDER BY f.message_id
+    ON DUPLICATE KEY UPDATE id = id;
+
+    INSERT INTO entities (base_topic_id, label, domain, object_id, first_seen)
+    SELECT b.id, CONCAT(f.domain, '.', f.object_id), f.domain, f.object_id, f.received_at
+    FROM (
+      SELECT r.base, r.domain, r.object_id, r.received_at, r.message_id,
+             ROW_NUMBER() OVER (PARTITION BY r.base, r.domain, r.object_id
+                                ORDER BY r.message_id) AS n
+      FROM normalise_rows r
+      WHERE r.reason IS NULL AND r.state_id IS NULL
+    ) f
+    JOIN base_topics b ON b.label = f.base
+    WHERE f.n = 1
+      AND NOT EXISTS (SELECT 1 FROM entities e
+                      WHERE e.base_topic_id = b.id AND e.domain = f.domain
+                        AND e.object_id = f.object_id)
+    ORDER BY f.message_id
+    ON DUPLICATE KEY UPDATE id = entities.id;
+
+    INSERT INTO states (entity_id, label, topic_hash, first_seen)
+    SELECT e.id, f.label, f.topic_hash, f.received_at
+    FROM (
+      SELECT r.base, r.domain, r.object_id, r.label, r.topic_hash, r.received_at, r.message_id,
+             ROW_NUMBER() OVER (PARTITION BY r.topic_hash ORDER BY r.message_id) AS n
+      FROM normalise_rows r
+      WHERE r.reason IS NULL AND r.state_id IS NULL
+    ) f
+    JOIN base_topics b ON b.label = f.base
+    JOIN entities e ON e.base_topic_id = b.id AND e.domain = f.domain AND e.object_id = f.object_id
+    WHERE f.n = 1
+    ORDER BY f.message_id
+    ON DUPLICATE KEY UPDATE id = states.id;
+
+    UPDATE normalise_rows r
+      JOIN states s ON s.topic_hash = r.topic_hash
+       SET r.state_id = s.id
+     WHERE r.state_id IS NULL AND r.reason IS NULL;
+
+    INSERT INTO message_rejections (message_id, reason)
+    SELECT message_id, reason FROM normalise_rows WHERE reason IS NOT NULL ORDER BY message_id;
+
+    -- 3. The current values the batch builds on, locked in state order, so
+    --    that no other session changes them until COMMIT (the trigger's
+    --    UPDATEs take the same row locks one message at a time).
+    SELECT COUNT(*) INTO v_locked
+      FROM current_states
+     WHERE state_id IN (SELECT state_id FROM normalise_rows WHERE reason IS NULL)
+       FOR UPDATE;
+    SELECT value IN ('1', 'on', 'true', 'yes') INTO v_keep_every
+      FROM settings WHERE name = 'keep_every_message';
+
+    -- 4. Each message's decision. `before_key` is the greatest
+    --    (received_at, id, value) among the messages of the state before this
+    --    one, as bytes: its value is the current value this message meets.
+    --    The stored current value takes part with id 0, so a message received
+    --    at the same microsecond replaces it, as in the trigger.
+    INSERT INTO normalise_steps
+      (message_id, state_id, received_at, fact, num_value, is_repeat, is_newer, replaces, changes,
+       counts, replaces_after, changes_after, had_current)
+    SELECT d.message_id, d.state_id, d.received_at, d.fact, d.num_value,
+           d.is_repeat, d.is_newer, d.replaces, d.changes, d.counts,
+           COALESCE(SUM(d.replaces) OVER (PARTITION BY d.state_id ORDER BY d.message_id
+                                          ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0),
+           COALESCE(SUM(d.changes) OVER (PARTITION BY d.state_id ORDER BY d.message_id
+                                         ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0),
+           d.had_current
+    FROM (
+      SELECT e.*,
+             NOT e.is_repeat AND e.is_newer AS replaces,
+             NOT e.is_repeat AND e.is_newer AND NOT e.same AS changes,
+             e.is_repeat OR (e.is_newer AND e.same) AS counts
+      FROM (
+        SELECT w.*,
+               w.has_before AND w.same AND NOT v_keep_every AS is_repeat,
+               NOT w.has_before OR w.received_at >= w.before_at AS is_newer
+        FROM (
+          SELECT v.*,
+                 v.before_key IS NOT NULL AS has_before,
+                 COALESCE(CONVERT(SUBSTRING(v.before_key, 41) USING utf8mb4) COLLATE utf8mb4_bin
+                            = v.fact
+                          AND LENGTH(SUBSTRING(v.before_key, 41)) = LENGTH(v.fact), FALSE) AS same,
+                 STR_TO_DATE(LEFT(v.before_key, 20), '%Y%m%d%H%i%s%f') AS before_at
+          FROM (
+            SELECT u.message_id, u.state_id, u.received_at, u.fact, u.num_value, u.had_current,
+                   NULLIF(GREATEST(COALESCE(u.batch_before, x''), COALESCE(u.stored_key, x'')), x'')
+                     AS before_key
+            FROM (
+              SELECT r.message_id, r.state_id, r.received_at, r.fact, r.num_value,
+                     c.state_id IS NOT NULL AS had_current,
+                     IF(c.state_id IS NULL, NULL,
+                        CAST(CONCAT(DATE_FORMAT(c.last_seen, '%Y%m%d%H%i%s%f'), LPAD('0', 20, '0'),
+                                    c.value) AS BINARY)) AS stored_key,
+                     MAX(CAST(CONCAT(DATE_FORMAT(r.received_at, '%Y%m%d%H%i%s%f'),
+                                     LPAD(r.message_id, 20, '0'), r.fact) AS BINARY))
+                       OVER (PARTITION BY r.state_id ORDER BY r.message_id
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS batch_before
+              FROM normalise_rows r
+              LEFT JOIN current_states c ON c.state_id = r.state_id
+              WHERE r.reason IS NULL
+            ) u
+          ) v
+        ) w
+      ) e
+    ) d;
+
+    -- 5. History: every message that is not a repeat, in id order.
+    INSERT INTO facts (state_id, message_id, fact, num_value, recorded_at)
+    SELECT state_id, message_id, fact, num_value, received_at
+      FROM normalise_steps
+     WHERE NOT is_repeat
+     ORDER BY message_id;
+
+    -- 6. Where each state ends up.
+    INSERT INTO normalise_final
+      (state_id, had_current, replace_id, replace_at, value, num_value, changed_at, counted,
+       newest_id, newest_at)
+    SELECT state_id, MAX(had_current),
+           MAX(CASE WHEN replaces AND replaces_after = 0 THEN message_id END),
+           MAX(CASE WHEN replaces AND replaces_after = 0 THEN received_at END),
+           MAX(CASE WHEN replaces AND replaces_after = 0 THEN fact END),
+           MAX(CASE WHEN replaces AND replaces_after = 0 THEN num_value END),
+           MAX(CASE WHEN changes AND changes_after = 0 THEN received_at END),
+           SUM(CASE WHEN counts AND changes_after = 0 AND NOT changes THEN 1 ELSE 0 END),
+           MAX(CASE WHEN is_newer THEN message_id END),
+           MAX(received_at)
+      FROM normalise_steps
+     GROUP BY state_id;
+
+    UPDATE current_states c
+      JOIN normalise_final f ON f.state_id = c.state_id
+      LEFT JOIN facts ft
+        ON ft.state_id = f.state_id AND ft.recorded_at = f.replace_at AND ft.message_id = f.replace_id
+       SET c.fact_id = COALESCE(ft.id, c.fact_id),
+           c.value = IF(f.replace_id IS NULL, c.value, f.value),
+           c.num_value = IF(f.replace_id IS NULL, c.num_value, f.num_value),
+           c.last_changed = COALESCE(f.changed_at, c.last_changed),
+           c.times_seen = IF(f.changed_at IS NULL, c.times_seen + f.counted, 1 + f.counted),
+           c.last_message_id = COALESCE(f.newest_id, c.last_message_id),
+           c.last_seen = GREATEST(c.last_seen, f.newest_at)
+     WHERE f.had_current;
+
+    INSERT INTO current_states
+      (state_id, fact_id, value, num_value, last_changed, last_seen, times_seen, last_message_id)
+    SELECT f.state_id, ft.id, f.value, f.num_value, f.changed_at, f.newest_at, 1 + f.counted,
+           f.newest_id
+      FROM normalise_final f
+      JOIN facts ft
+        ON ft.state_id = f.state_id AND ft.recorded_at = f.replace_at AND ft.message_id = f.replace_id
+     WHERE NOT f.had_current
+     ORDER BY f.state_id;
+  END IF;
+END;
