@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "db/error.h"
+#include "util/log.h"
 #include "util/sql_time.h"
 
 namespace statesink::ingest {
@@ -61,6 +62,12 @@ MysqlStore::MysqlStore(const config::DbUrl& url, std::string spool_id, std::size
       max_rows_(std::max<std::size_t>(1, max_rows)) {
   const auto packet = connection_.query_value("SELECT @@max_allowed_packet");
   max_packet_ = packet ? std::stoull(*packet) : (4ULL << 20);
+  // Installed by migration 0009; a database not migrated that far is
+  // normalised by the trigger alone.
+  const auto procedure = connection_.query_value(
+      "SELECT COUNT(*) FROM information_schema.routines "
+      "WHERE routine_schema = DATABASE() AND routine_name = 'normalise_batch'");
+  normalise_batches_ = procedure && *procedure != "0";
 }
 
 std::uint64_t MysqlStore::committed_seq() {
@@ -113,6 +120,25 @@ bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> recor
   if (records.empty()) {
     return true;
   }
+  if (!normalise_batches_) {
+    return insert_rows(from, records, false);
+  }
+  try {
+    return insert_rows(from, records, true);
+  } catch (const NormaliseBatchFailed& e) {
+    // The transaction has rolled back. The trigger never fails on a message,
+    // so the same rows through it are stored; the set-based path stays off
+    // for this connection, and the error is worth a report.
+    log::error(std::string("normalise_batch() failed: ") + e.what() +
+               "; this connection now lets the per-row trigger normalise its batches. "
+               "Please report the error with the messages of this batch (topics and payloads).");
+    normalise_batches_ = false;
+    return insert_rows(from, records, false);
+  }
+}
+
+bool MysqlStore::insert_rows(std::uint64_t from, std::span<const spool::Record> records,
+                             bool set_based) {
   // The rows go in ordered by topic, so every transaction takes the
   // exclusive row locks its trigger runs need (the topic's current_states
   // row, updated by nearly every message) in one order. In reception order,
@@ -142,6 +168,11 @@ bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> recor
   if (!move_progress(from, records.back().seq)) {
     return false;  // the transaction rolls back, though it holds nothing
   }
+  // The trigger collects the new ids in this variable instead of
+  // normalising each row; normalise_batch() below reads and clears it. Set at
+  // every attempt, so ids of an attempt that rolled back never carry over.
+  connection_.execute(set_based ? "SET @statesink_batch_ids = ''"
+                                : "SET @statesink_batch_ids = NULL");
   std::size_t done = 0;
   while (done < records.size()) {
     const std::size_t left = records.size() - done;
@@ -166,6 +197,18 @@ bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> recor
     }
     rows_statement(rows).execute(params);
     done += rows;
+  }
+  if (set_based) {
+    try {
+      connection_.execute("CALL normalise_batch()");
+    } catch (const db::DbError& e) {
+      // Lost connections, deadlocks and outages are the committer's to retry;
+      // anything else is the procedure's own failure.
+      if (e.retryable() || e.connection_lost() || e.needs_operator()) {
+        throw;
+      }
+      throw NormaliseBatchFailed(e.what());
+    }
   }
   transaction.commit();
   return true;
