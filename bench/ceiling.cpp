@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -15,7 +16,7 @@
 namespace statesink::bench {
 
 DirectRun run_direct(const Harness& harness, const std::string& name,
-                     std::size_t rows_per_statement, std::size_t messages) {
+                     std::size_t rows_per_statement, std::size_t messages, Normalise normalise) {
   empty_tables(harness.db_url());
   db::Connection c = harness.connect();
   std::string sql = "INSERT INTO messages (topic, payload, qos, retained, received_at) VALUES ";
@@ -26,6 +27,7 @@ DirectRun run_direct(const Harness& harness, const std::string& name,
   DirectRun r;
   r.name = name;
   r.rows_per_statement = rows_per_statement;
+  r.set_based = normalise == Normalise::set_based;
   r.messages = messages;
   const std::vector<simulate::Message>& stream = harness.messages();
   std::vector<db::Param> params;
@@ -51,6 +53,11 @@ DirectRun run_direct(const Harness& harness, const std::string& name,
       params.emplace_back(std::int64_t{0});
       params.emplace_back(std::string_view(times[i]));
     }
+    std::optional<db::Transaction> transaction;
+    if (r.set_based) {
+      transaction.emplace(c);
+      c.execute("SET @statesink_batch_ids = ''");
+    }
     if (rows == rows_per_statement) {
       full.execute(params);
     } else {
@@ -58,6 +65,10 @@ DirectRun run_direct(const Harness& harness, const std::string& name,
           "INSERT INTO messages (topic, payload, qos, retained, received_at) VALUES ";
       for (std::size_t i = 0; i < rows; ++i) tail_sql += i == 0 ? "(?,?,?,?,?)" : ",(?,?,?,?,?)";
       c.execute(tail_sql, params);
+    }
+    if (transaction) {
+      c.execute("CALL normalise_batch()");
+      transaction->commit();
     }
     done += rows;
   }

@@ -13,8 +13,15 @@
 
 namespace statesink::bench {
 
+// How each statement's rows are normalised.
+enum class Normalise {
+  per_row_trigger,  // autocommit INSERTs, as any client sends them
+  set_based,        // the ingester's transaction: INSERT, CALL normalise_batch(), COMMIT
+};
+
 // Starts from empty tables; throws unless exactly `messages` rows were stored.
 DirectRun run_direct(const Harness& harness, const std::string& name,
-                     std::size_t rows_per_statement, std::size_t messages);
+                     std::size_t rows_per_statement, std::size_t messages,
+                     Normalise normalise = Normalise::per_row_trigger);
 
 }  // namespace statesink::bench

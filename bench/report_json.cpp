@@ -33,6 +33,7 @@ Json ingest_json(const IngestRun& r) {
 Json direct_json(const DirectRun& r) {
   Json j;
   j["rows_per_statement"] = r.rows_per_statement;
+  j["normalisation"] = r.set_based ? "normalise_batch()" : "per-row trigger";
   j["messages"] = r.messages;
   j["seconds"] = std::round(r.seconds * 1000) / 1000;
   j["messages_per_second"] = std::round(r.rate);
@@ -124,6 +125,9 @@ Json results_json(const Settings& s, const Results& results, const Ratios& ratio
   Json measured;
   measured["ceiling"] = direct_json(*results.ceiling);
   measured["ceiling"]["rounds_messages_per_second"] = results.ceiling_rates;
+  measured["ceiling_per_row_trigger"] = direct_json(*results.ceiling_per_row_trigger);
+  measured["ceiling_per_row_trigger"]["rounds_messages_per_second"] =
+      results.ceiling_per_row_trigger_rates;
   measured["end_to_end"] = ingest_json(e2e);
   measured["end_to_end"]["rounds_messages_per_second"] = results.end_to_end_rates;
   measured["end_to_end_from_backlog"] = ingest_json(*results.backlog);

@@ -36,6 +36,7 @@ struct IngestRun {
 struct DirectRun {
   std::string name;
   std::size_t rows_per_statement = 0;
+  bool set_based = false;  // normalise_batch() per statement, else the per-row trigger
   std::size_t messages = 0;
   double seconds = 0;
   double rate = 0;
@@ -77,8 +78,10 @@ struct ScaleRun {
 // Everything one benchmark run measured. Where a phase is repeated, the best
 // round is kept and the rates of all rounds are listed beside it.
 struct Results {
-  std::optional<DirectRun> ceiling;
+  std::optional<DirectRun> ceiling;  // the ingester's path: set-based normalisation
   std::vector<double> ceiling_rates;
+  std::optional<DirectRun> ceiling_per_row_trigger;  // the same INSERTs from any other client
+  std::vector<double> ceiling_per_row_trigger_rates;
   std::optional<IngestRun> end_to_end;
   std::vector<double> end_to_end_rates;
   std::optional<IngestRun> backlog;
