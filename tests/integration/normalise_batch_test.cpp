@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "db/error.h"
 #include "normalise_fixture.h"
 
 namespace statesink::testing {
@@ -22,7 +24,9 @@ namespace {
 // out of DOUBLE's range, attributes as JSON of every type.
 class StreamGenerator {
  public:
-  explicit StreamGenerator(std::uint64_t seed) : random_(seed) {}
+  // `offset_us` shifts every reception time, so that two streams never share one.
+  explicit StreamGenerator(std::uint64_t seed, std::int64_t offset_us = 0)
+      : random_(seed), clock_us_(3'600'000'000 + offset_us) {}
 
   std::vector<Message> next_batch(std::size_t size) {
     std::vector<Message> batch;
@@ -126,7 +130,7 @@ class StreamGenerator {
   }
 
   std::mt19937_64 random_;
-  std::int64_t clock_us_ = 3'600'000'000;
+  std::int64_t clock_us_;
 };
 
 class NormaliseBatchTest : public NormaliseTest {
@@ -279,6 +283,81 @@ TEST_F(NormaliseBatchTest, ARolledBackBatchLeavesNothingAndTheSessionVariableIsC
                               "WHERE m.topic = 'ha/sensor/after/state'")
                 .value_or("missing"),
             "7");
+}
+
+// Two ingesters' sessions normalising batches of the same states at once. Which
+// one goes first is up to the server, so instead of a reference run the test
+// checks what must hold in any order: every message accounted for once, and
+// each state's current value that of its latest message.
+TEST_F(NormaliseBatchTest, ConcurrentSessionsOnSharedStatesKeepTheLatestValue) {
+  auto run = [&](std::uint64_t seed, std::int64_t offset_us, std::string* failure) {
+    try {
+      db::Connection connection = db::Connection::open(config::parse_db_url(batch_url_));
+      connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+      StreamGenerator generator(seed, offset_us);
+      for (int i = 0; i < 60; ++i) {
+        const std::vector<Message> batch = generator.next_batch(30);
+        for (int attempt = 0;; ++attempt) {
+          try {
+            insert_as_batch(connection, batch);
+            break;
+          } catch (const db::DbError& e) {
+            // A deadlock is retried at once, as the ingester does.
+            if (!e.retryable() || attempt == 20) throw;
+          }
+        }
+      }
+    } catch (const std::exception& e) {
+      *failure = e.what();
+    }
+  };
+  std::string failure_a, failure_b;
+  {
+    std::jthread a(run, 61, 0, &failure_a);
+    std::jthread b(run, 62, 1, &failure_b);
+  }
+  ASSERT_EQ(failure_a, "");
+  ASSERT_EQ(failure_b, "");
+  db::Connection& c = *batch_connection_;
+  const auto value = [&](const std::string& sql) { return c.query_value(sql).value_or("NULL"); };
+  EXPECT_EQ(value("SELECT COUNT(*) FROM messages"), "3600");
+  // No message normalised twice.
+  EXPECT_EQ(value("SELECT COUNT(*) - COUNT(DISTINCT message_id) FROM facts"), "0");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM facts f JOIN message_rejections r USING (message_id)"),
+            "0");
+  // Every message on a state's topic that was not rejected: its state's
+  // last_seen is at least its time, and the state's current row names the
+  // latest of them (the two streams never share a reception time).
+  EXPECT_EQ(value("SELECT COUNT(*) FROM messages m "
+                  "JOIN states s ON s.topic_hash = UNHEX(SHA2(m.topic, 256)) "
+                  "JOIN current_states c ON c.state_id = s.id "
+                  "WHERE m.id NOT IN (SELECT message_id FROM message_rejections) "
+                  "AND m.received_at > c.last_seen"),
+            "0");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM current_states c "
+                  "JOIN messages m ON m.id = c.last_message_id "
+                  "WHERE m.received_at <> c.last_seen"),
+            "0");
+  // The current value is the value of the latest message: its own fact, or the
+  // value it repeated.
+  EXPECT_EQ(value("SELECT COUNT(*) FROM current_states c JOIN facts f ON f.id = c.fact_id "
+                  "WHERE BINARY f.fact <> BINARY c.value "
+                  "OR f.recorded_at > c.last_seen"),
+            "0");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM current_states c "
+                  "JOIN facts f ON f.message_id = c.last_message_id "
+                  "WHERE BINARY f.fact <> BINARY c.value"),
+            "0");
+  // Facts plus rejections plus repeats account for every message: a message
+  // with neither a fact nor a rejection repeated a value of a state with facts.
+  EXPECT_EQ(
+      value("SELECT COUNT(*) FROM messages m "
+            "LEFT JOIN facts f ON f.message_id = m.id "
+            "LEFT JOIN message_rejections r ON r.message_id = m.id "
+            "LEFT JOIN states s ON s.topic_hash = UNHEX(SHA2(m.topic, 256)) "
+            "WHERE f.message_id IS NULL AND r.message_id IS NULL "
+            "AND (s.id IS NULL OR NOT EXISTS (SELECT 1 FROM facts g WHERE g.state_id = s.id))"),
+      "0");
 }
 
 }  // namespace
