@@ -86,7 +86,7 @@ void print_tables(std::ostream& out, const Settings& s, const Results& results,
   MarkdownTable latency({"latency, publish → committed", "messages", "rate/s", "p50 ms", "p90 ms",
                          "p99 ms", "max ms"});
   std::string ingest_settings =
-      "ingest defaults: batch ≤ 1000, --batch-delay 100ms, --sync interval";
+      "ingest defaults: batch ≤ 1000, --batch-delay 0ms, --sync interval";
   for (const std::string& a : s.ingest_args) ingest_settings += ", " + a;
   latency.row({ingest_settings, std::to_string(lat.messages), number(lat.achieved_rate, 0),
                number(lat.p50, 0), number(lat.p90, 0), number(lat.p99, 0), number(lat.max, 0)});

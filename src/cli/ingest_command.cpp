@@ -105,7 +105,7 @@ ingest::ServiceOptions resolve(const IngestFlags& f, const config::SettingSource
   o.committer.batch_size =
       parse_count(s.resolve(f.batch_size, "STATESINK_BATCH_SIZE", "1000"), "--batch-size");
   o.committer.batch_delay =
-      parse_duration(s.resolve(f.batch_delay, "STATESINK_BATCH_DELAY", "100ms"), "--batch-delay");
+      parse_duration(s.resolve(f.batch_delay, "STATESINK_BATCH_DELAY", "0ms"), "--batch-delay");
 
   o.spool.directory = config::resolve_spool_dir(f.spool_dir, s);
   o.spool.max_bytes =
@@ -161,7 +161,9 @@ void add_ingest_command(CLI::App& app, Context& context) {
   cmd->add_option("--batch-size", flags->batch_size,
                   "Messages per INSERT transaction at most (STATESINK_BATCH_SIZE; 1000)");
   cmd->add_option("--batch-delay", flags->batch_delay,
-                  "Longest wait to fill a batch (STATESINK_BATCH_DELAY; 100ms)");
+                  "Longest wait to fill a batch after its first message (STATESINK_BATCH_DELAY; "
+                  "0ms: commit what is waiting as soon as the last commit is done, so batches "
+                  "grow by themselves under load)");
   cmd->add_option("--report-interval", flags->report_interval,
                   "Period of the progress log line (STATESINK_REPORT_INTERVAL; 10s)");
   cmd->add_option("--metrics-addr", flags->metrics_addr,

@@ -22,8 +22,10 @@ namespace statesink::ingest {
 struct CommitterOptions {
   std::string db_name;  // the database's redacted URL, for messages
   std::size_t batch_size = 1000;
-  // A batch is sent when it is full or when its first message has waited this long.
-  std::chrono::milliseconds batch_delay{100};
+  // A batch is sent when it is full or when its first message has waited this
+  // long; 0: at once with what is waiting (under load, what arrived during the
+  // last commit).
+  std::chrono::milliseconds batch_delay{0};
 };
 
 // The database side of ingestion: reads the spool in order and commits
