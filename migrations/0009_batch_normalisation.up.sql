@@ -353,23 +353,27 @@ END;
 --
 -- The trigger decides each message against the current value left by the
 -- messages before it. Here those decisions are made for all messages of a
--- state at once with window functions over the batch in id order:
+-- state at once, in id order:
 -- * current_states always holds the value of the message with the latest
---   received_at (on a tie, the later one), so the value a message is
---   compared with is the maximum of (received_at, id, value) over the
---   messages before it and the stored current value;
+--   received_at (on a tie, the later one), so the value a message meets is
+--   that of the greatest (received_at, id) among the messages of its state
+--   before it and the stored current value: one window function;
 -- * a message repeats when that value equals its own (unless
 --   keep_every_message); it replaces the current value when it does not
 --   repeat and is not older than every message before it;
 -- * the final current_states row follows from the last replacing message,
---   the last message that changed the value (last_changed, and times_seen
---   counts from there), and the latest one received.
+--   the last message that changed the value (last_changed; times_seen counts
+--   from there), and the latest one received.
 --
--- Work tables are TEMPORARY (per session, not replicated), and each
+-- Work tables are TEMPORARY (per session, not replicated), created afresh
+-- for each batch (cheaper than deleting the last batch's rows), and each
 -- statement reads each of them once: MySQL cannot open a temporary table
--- twice in one statement.
+-- twice in one statement. Every value is computed once and stored, then used
+-- by the next statement: an expression of a derived table is computed again
+-- wherever the outer query names it, and for the JSON and conversion
+-- functions that costs more than the row it works on.
 --
--- The classification runs as INSERT IGNORE: under strict SQL mode the
+-- The first statement runs as INSERT IGNORE: under strict SQL mode the
 -- conversion of a payload that is not UTF-8 would otherwise fail the
 -- statement, where the trigger's condition only warns. Its results are the
 -- same; nothing else is ignored there (the work table's key is the message id).
@@ -382,136 +386,137 @@ BEGIN
 
   SET v_ids = @statesink_batch_ids;
   SET @statesink_batch_ids = NULL;
-  IF v_ids IS NULL OR v_ids = '' THEN
-    SET v_ids = NULL;
-  END IF;
 
-  CREATE TEMPORARY TABLE IF NOT EXISTS normalise_rows (
-    message_id   BIGINT UNSIGNED NOT NULL,
-    received_at  DATETIME(6)     NOT NULL,
-    topic_hash   BINARY(32)      NOT NULL,
-    state_id     INT UNSIGNED    NULL,
-    reason       VARCHAR(1024)   NULL,
-    base         VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
-    domain       VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
-    object_id    VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
-    label        VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
-    fact         TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
-    num_value    DOUBLE          NULL,
-    PRIMARY KEY (message_id)
-  ) ENGINE = InnoDB;
-  CREATE TEMPORARY TABLE IF NOT EXISTS normalise_steps (
-    message_id   BIGINT UNSIGNED NOT NULL,
-    state_id     INT UNSIGNED    NOT NULL,
-    received_at  DATETIME(6)     NOT NULL,
-    fact         TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-    num_value    DOUBLE          NULL,
-    -- What the trigger would do with this message.
-    is_repeat    BOOLEAN         NOT NULL,
-    is_newer     BOOLEAN         NOT NULL,  -- not older than every message before it
-    replaces     BOOLEAN         NOT NULL,  -- a fact that becomes the current value
-    changes      BOOLEAN         NOT NULL,  -- ... with a different value (last_changed)
-    counts       BOOLEAN         NOT NULL,  -- adds one to times_seen
-    -- Messages of the state after this one that replace / change the value.
-    replaces_after INT UNSIGNED  NOT NULL,
-    changes_after  INT UNSIGNED  NOT NULL,
-    had_current  BOOLEAN         NOT NULL,  -- current_states had a row before the batch
-    PRIMARY KEY (message_id),
-    KEY normalise_steps_state (state_id)
-  ) ENGINE = InnoDB;
-  CREATE TEMPORARY TABLE IF NOT EXISTS normalise_final (
-    state_id        INT UNSIGNED    NOT NULL,
-    had_current     BOOLEAN         NOT NULL,
-    replace_id      BIGINT UNSIGNED NULL,
-    replace_at      DATETIME(6)     NULL,
-    value           TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
-    num_value       DOUBLE          NULL,
-    changed_at      DATETIME(6)     NULL,
-    counted         INT UNSIGNED    NOT NULL,
-    newest_id       BIGINT UNSIGNED NULL,
-    newest_at       DATETIME(6)     NOT NULL,
-    PRIMARY KEY (state_id)
-  ) ENGINE = InnoDB;
-  DELETE FROM normalise_rows;
-  DELETE FROM normalise_steps;
-  DELETE FROM normalise_final;
+  IF v_ids IS NOT NULL AND v_ids <> '' THEN
+    DROP TEMPORARY TABLE IF EXISTS normalise_rows, normalise_steps, normalise_final;
+    CREATE TEMPORARY TABLE normalise_rows (
+      message_id   BIGINT UNSIGNED NOT NULL,
+      received_at  DATETIME(6)     NOT NULL,
+      topic_hash   BINARY(32)      NOT NULL,
+      state_id     INT UNSIGNED    NULL,
+      reason       VARCHAR(1024)   NULL,
+      base         VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+      domain       VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+      object_id    VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+      label        VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+      -- The payload as text first, then the value (fact) made of it.
+      fact         TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+      payload_nul  BOOLEAN         NOT NULL,
+      num_value    DOUBLE          NULL,
+      fact_hash    BINARY(32)      NULL,  -- SHA-256 of the value, for comparing values
+      PRIMARY KEY (message_id)
+    ) ENGINE = InnoDB;
+    -- Fixed-size rows only, so MEMORY can hold them; the values stay in
+    -- normalise_rows.
+    CREATE TEMPORARY TABLE normalise_steps (
+      message_id   BIGINT UNSIGNED NOT NULL,
+      state_id     INT UNSIGNED    NOT NULL,
+      received_at  DATETIME(6)     NOT NULL,
+      fact_hash    BINARY(32)      NOT NULL,
+      had_current  BOOLEAN         NOT NULL,  -- current_states had a row before the batch
+      -- The greatest (received_at, id, value) before this message, as bytes:
+      -- 20 digits of time, 20 of id, the SHA-256 of the value.
+      before_key   BINARY(72)      NULL,
+      before_at    DATETIME(6)     NULL,
+      -- What the trigger would do with this message.
+      same         BOOLEAN         NOT NULL DEFAULT FALSE,  -- meets its own value
+      is_repeat    BOOLEAN         NOT NULL DEFAULT FALSE,
+      is_newer     BOOLEAN         NOT NULL DEFAULT FALSE,  -- not older than every one before it
+      replaces     BOOLEAN         NOT NULL DEFAULT FALSE,  -- a fact that becomes the current value
+      changes      BOOLEAN         NOT NULL DEFAULT FALSE,  -- ... with a different value
+      counts       BOOLEAN         NOT NULL DEFAULT FALSE,  -- adds one to times_seen
+      PRIMARY KEY (message_id)
+    ) ENGINE = MEMORY;
+    CREATE TEMPORARY TABLE normalise_final (
+      state_id     INT UNSIGNED    NOT NULL,
+      had_current  BOOLEAN         NOT NULL,
+      replace_id   BIGINT UNSIGNED NULL,  -- the value's message, in normalise_rows
+      replace_at   DATETIME(6)     NULL,
+      changed_at   DATETIME(6)     NULL,
+      counted      INT UNSIGNED    NOT NULL,
+      newest_id    BIGINT UNSIGNED NULL,
+      newest_at    DATETIME(6)     NOT NULL,
+      PRIMARY KEY (state_id)
+    ) ENGINE = MEMORY;
 
-  IF v_ids IS NOT NULL THEN
-    -- 1. Each message checked and parsed as the trigger does, in the same
-    --    order of checks. The topic checks only run for a topic without a
-    --    state: a known topic passed them when it was first seen.
+    -- 1. Each message checked as the trigger does, in the same order of
+    --    checks. The topic checks only run for a topic without a state: a
+    --    known topic passed them when it was first seen.
     INSERT IGNORE INTO normalise_rows
       (message_id, received_at, topic_hash, state_id, reason, base, domain, object_id, label,
-       fact, num_value)
-    SELECT p.id, p.received_at, p.topic_hash, p.state_id,
-           CASE WHEN p.reason IS NOT NULL THEN p.reason
-                WHEN LOCATE(CHAR(0 USING utf8mb4), p.fact) > 0 THEN
-                  IF(LOCATE(x'00', p.payload) > 0,
-                     'payload contains a NUL byte', 'value contains a NUL character')
+       fact, payload_nul)
+    SELECT t.id, t.received_at, t.topic_hash, t.state_id,
+           CASE
+             WHEN t.state_id IS NULL AND t.levels < 4 THEN 'topic has fewer than four levels'
+             WHEN t.state_id IS NULL AND (LEFT(t.topic, 1) = '/' OR RIGHT(t.topic, 1) = '/'
+                                          OR LOCATE('//', t.topic) > 0)
+               THEN 'topic has an empty level'
+             WHEN t.state_id IS NULL AND (LOCATE(' /', t.topic) > 0 OR RIGHT(t.topic, 1) = ' ')
+               THEN 'topic level ends with a space'
+             WHEN t.state_id IS NULL AND LOCATE(CHAR(0 USING utf8mb4), t.topic) > 0
+               THEN 'topic contains a NUL character'
+             WHEN t.state_id IS NULL
+                  AND CHAR_LENGTH(SUBSTRING_INDEX(t.topic, '/', t.levels - 3)) > 255
+               THEN 'base topic longer than 255 characters'
+             WHEN t.state_id IS NULL
+                  AND (CHAR_LENGTH(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -3), '/', 1)) > 255
+                       OR CHAR_LENGTH(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -2), '/', 1)) > 255
+                       OR CHAR_LENGTH(SUBSTRING_INDEX(t.topic, '/', -1)) > 255)
+               THEN 'topic level longer than 255 characters'
+             WHEN LENGTH(t.payload) > 65535 THEN 'payload larger than 65535 bytes'
+             WHEN CONVERT(CONVERT(t.payload USING utf8mb4) USING binary) <> t.payload
+               THEN 'payload is not valid UTF-8'
+             WHEN LOCATE(x'ED', t.payload) > 0 AND statesink_has_surrogate(t.payload)
+               THEN 'payload is not valid UTF-8'
            END,
-           p.base, p.domain, p.object_id, p.label, p.fact,
-           CASE WHEN p.reason IS NOT NULL THEN NULL
-                WHEN p.fact IN ('on', 'true') THEN 1
-                WHEN p.fact IN ('off', 'false') THEN 0
-                WHEN p.fact REGEXP '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' THEN
-                  IF(LENGTH(p.fact) <= 300 AND LOCATE('e', LOWER(p.fact)) = 0,
-                     CAST(p.fact AS DOUBLE), statesink_number(p.fact))
-           END
+           IF(t.state_id IS NULL AND t.levels >= 4,
+              LEFT(SUBSTRING_INDEX(t.topic, '/', t.levels - 3), 255), NULL),
+           IF(t.state_id IS NULL AND t.levels >= 4,
+              LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -3), '/', 1), 255), NULL),
+           IF(t.state_id IS NULL AND t.levels >= 4,
+              LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -2), '/', 1), 255), NULL),
+           LEFT(SUBSTRING_INDEX(t.topic, '/', -1), 255),
+           IF(LENGTH(t.payload) > 65535, NULL, CONVERT(t.payload USING utf8mb4)),
+           LOCATE(x'00', t.payload) > 0
     FROM (
-      SELECT c.*,
-             CASE WHEN c.reason IS NOT NULL THEN NULL
-                  WHEN c.label IN ('state', 'last_updated', 'last_changed') THEN c.text
-                  WHEN NOT JSON_VALID(c.text) THEN c.text
-                  WHEN JSON_TYPE(c.text) = 'STRING' THEN JSON_UNQUOTE(c.text) COLLATE utf8mb4_bin
-                  ELSE c.text
-             END AS fact
+      SELECT h.*, s.id AS state_id
       FROM (
-        SELECT t.id, t.received_at, t.topic_hash, t.state_id, t.payload,
-               CASE
-                 WHEN t.state_id IS NULL AND t.levels < 4 THEN 'topic has fewer than four levels'
-                 WHEN t.state_id IS NULL AND (LEFT(t.topic, 1) = '/' OR RIGHT(t.topic, 1) = '/'
-                                              OR LOCATE('//', t.topic) > 0)
-                   THEN 'topic has an empty level'
-                 WHEN t.state_id IS NULL AND (LOCATE(' /', t.topic) > 0 OR RIGHT(t.topic, 1) = ' ')
-                   THEN 'topic level ends with a space'
-                 WHEN t.state_id IS NULL AND LOCATE(CHAR(0 USING utf8mb4), t.topic) > 0
-                   THEN 'topic contains a NUL character'
-                 WHEN t.state_id IS NULL
-                      AND CHAR_LENGTH(SUBSTRING_INDEX(t.topic, '/', t.levels - 3)) > 255
-                   THEN 'base topic longer than 255 characters'
-                 WHEN t.state_id IS NULL
-                      AND (CHAR_LENGTH(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -3), '/', 1)) > 255
-                           OR CHAR_LENGTH(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -2), '/', 1)) > 255
-                           OR CHAR_LENGTH(SUBSTRING_INDEX(t.topic, '/', -1)) > 255)
-                   THEN 'topic level longer than 255 characters'
-                 WHEN LENGTH(t.payload) > 65535 THEN 'payload larger than 65535 bytes'
-                 WHEN CONVERT(CONVERT(t.payload USING utf8mb4) USING binary) <> t.payload
-                   THEN 'payload is not valid UTF-8'
-                 WHEN LOCATE(x'ED', t.payload) > 0 AND statesink_has_surrogate(t.payload)
-                   THEN 'payload is not valid UTF-8'
-               END AS reason,
-               IF(t.state_id IS NULL AND t.levels >= 4,
-                  LEFT(SUBSTRING_INDEX(t.topic, '/', t.levels - 3), 255), NULL) AS base,
-               IF(t.state_id IS NULL AND t.levels >= 4,
-                  LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -3), '/', 1), 255), NULL) AS domain,
-               IF(t.state_id IS NULL AND t.levels >= 4,
-                  LEFT(SUBSTRING_INDEX(SUBSTRING_INDEX(t.topic, '/', -2), '/', 1), 255), NULL) AS object_id,
-               LEFT(SUBSTRING_INDEX(t.topic, '/', -1), 255) AS label,
-               IF(LENGTH(t.payload) > 65535, NULL, CONVERT(t.payload USING utf8mb4)) AS text
-        FROM (
-          SELECT h.*, s.id AS state_id
-          FROM (
-            SELECT m.id, m.received_at, m.topic, m.payload,
-                   UNHEX(SHA2(m.topic, 256)) AS topic_hash,
-                   LENGTH(m.topic) - LENGTH(REPLACE(m.topic, '/', '')) + 1 AS levels
-            FROM JSON_TABLE(CONCAT('[', TRIM(TRAILING ',' FROM v_ids), ']'), '$[*]'
-                            COLUMNS (id BIGINT UNSIGNED PATH '$')) AS ids
-            JOIN messages m ON m.id = ids.id
-          ) h
-          LEFT JOIN states s ON s.topic_hash = h.topic_hash
-        ) t
-      ) c
-    ) p;
+        SELECT m.id, m.received_at, m.topic, m.payload,
+               UNHEX(SHA2(m.topic, 256)) AS topic_hash,
+               LENGTH(m.topic) - LENGTH(REPLACE(m.topic, '/', '')) + 1 AS levels
+        FROM JSON_TABLE(CONCAT('[', TRIM(TRAILING ',' FROM v_ids), ']'), '$[*]'
+                        COLUMNS (id BIGINT UNSIGNED PATH '$')) AS ids
+        JOIN messages m ON m.id = ids.id
+      ) h
+      LEFT JOIN states s ON s.topic_hash = h.topic_hash
+    ) t;
+
+    -- The value: state and the two timestamps as sent; attributes are JSON,
+    -- of which strings are unquoted and everything else kept as sent.
+    -- A NUL in the value is a rejection; then the number, as the trigger
+    -- makes it. Assignments run left to right, each seeing the ones before
+    -- it (as the trigger's UPDATEs rely on too).
+    UPDATE normalise_rows
+       SET fact = CASE
+             WHEN label IN ('state', 'last_updated', 'last_changed') THEN fact
+             WHEN NOT JSON_VALID(fact) THEN fact
+             WHEN JSON_TYPE(fact) = 'STRING' THEN JSON_UNQUOTE(fact) COLLATE utf8mb4_bin
+             ELSE fact
+           END,
+           reason = IF(LOCATE(CHAR(0 USING utf8mb4), fact) > 0,
+                       IF(payload_nul, 'payload contains a NUL byte',
+                          'value contains a NUL character'),
+                       NULL),
+           fact_hash = UNHEX(SHA2(fact, 256)),
+           num_value = CASE
+             WHEN reason IS NOT NULL THEN NULL
+             WHEN fact IN ('on', 'true') THEN 1
+             WHEN fact IN ('off', 'false') THEN 0
+             WHEN fact REGEXP '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' THEN
+               IF(LENGTH(fact) <= 300 AND LOCATE('e', LOWER(fact)) = 0,
+                  CAST(fact AS DOUBLE), statesink_number(fact))
+           END
+     WHERE reason IS NULL;
 
     -- 2. What a new topic needs: base topic, entity and state, each created
     --    by the first message (in id order) that passes every check, as the
@@ -567,9 +572,11 @@ BEGIN
     INSERT INTO message_rejections (message_id, reason)
     SELECT message_id, reason FROM normalise_rows WHERE reason IS NOT NULL ORDER BY message_id;
 
-    -- 3. The current values the batch builds on, locked in state order, so
-    --    that no other session changes them until COMMIT (the trigger's
-    --    UPDATEs take the same row locks one message at a time).
+    -- 3. The current values the batch builds on, locked, so that no other
+    --    session changes them until COMMIT (the trigger's UPDATEs take the
+    --    same row locks one message at a time). After the states were
+    --    created: a state another session created meanwhile comes with the
+    --    current value it committed.
     SELECT COUNT(*) INTO v_locked
       FROM current_states
      WHERE state_id IN (SELECT state_id FROM normalise_rows WHERE reason IS NULL)
@@ -577,90 +584,78 @@ BEGIN
     SELECT value IN ('1', 'on', 'true', 'yes') INTO v_keep_every
       FROM settings WHERE name = 'keep_every_message';
 
-    -- 4. Each message's decision. `before_key` is the greatest
-    --    (received_at, id, value) among the messages of the state before this
-    --    one, as bytes: its value is the current value this message meets.
-    --    The stored current value takes part with id 0, so a message received
-    --    at the same microsecond replaces it, as in the trigger.
+    -- 4. Each message's decision. The stored current value takes part with
+    --    id 0, so a message received at the same microsecond replaces it, as
+    --    in the trigger. Values are compared by their SHA-256 (as the topics
+    --    of states are), which keeps the keys short.
     INSERT INTO normalise_steps
-      (message_id, state_id, received_at, fact, num_value, is_repeat, is_newer, replaces, changes,
-       counts, replaces_after, changes_after, had_current)
-    SELECT d.message_id, d.state_id, d.received_at, d.fact, d.num_value,
-           d.is_repeat, d.is_newer, d.replaces, d.changes, d.counts,
-           COALESCE(SUM(d.replaces) OVER (PARTITION BY d.state_id ORDER BY d.message_id
-                                          ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0),
-           COALESCE(SUM(d.changes) OVER (PARTITION BY d.state_id ORDER BY d.message_id
-                                         ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0),
-           d.had_current
+      (message_id, state_id, received_at, fact_hash, had_current, before_key)
+    SELECT u.message_id, u.state_id, u.received_at, u.fact_hash, u.had_current,
+           NULLIF(GREATEST(COALESCE(u.batch_before, x''), COALESCE(u.stored_key, x'')), x'')
     FROM (
-      SELECT e.*,
-             NOT e.is_repeat AND e.is_newer AS replaces,
-             NOT e.is_repeat AND e.is_newer AND NOT e.same AS changes,
-             e.is_repeat OR (e.is_newer AND e.same) AS counts
-      FROM (
-        SELECT w.*,
-               w.has_before AND w.same AND NOT v_keep_every AS is_repeat,
-               NOT w.has_before OR w.received_at >= w.before_at AS is_newer
-        FROM (
-          SELECT v.*,
-                 v.before_key IS NOT NULL AS has_before,
-                 COALESCE(CONVERT(SUBSTRING(v.before_key, 41) USING utf8mb4) COLLATE utf8mb4_bin
-                            = v.fact
-                          AND LENGTH(SUBSTRING(v.before_key, 41)) = LENGTH(v.fact), FALSE) AS same,
-                 STR_TO_DATE(LEFT(v.before_key, 20), '%Y%m%d%H%i%s%f') AS before_at
-          FROM (
-            SELECT u.message_id, u.state_id, u.received_at, u.fact, u.num_value, u.had_current,
-                   NULLIF(GREATEST(COALESCE(u.batch_before, x''), COALESCE(u.stored_key, x'')), x'')
-                     AS before_key
-            FROM (
-              SELECT r.message_id, r.state_id, r.received_at, r.fact, r.num_value,
-                     c.state_id IS NOT NULL AS had_current,
-                     IF(c.state_id IS NULL, NULL,
-                        CAST(CONCAT(DATE_FORMAT(c.last_seen, '%Y%m%d%H%i%s%f'), LPAD('0', 20, '0'),
-                                    c.value) AS BINARY)) AS stored_key,
-                     MAX(CAST(CONCAT(DATE_FORMAT(r.received_at, '%Y%m%d%H%i%s%f'),
-                                     LPAD(r.message_id, 20, '0'), r.fact) AS BINARY))
-                       OVER (PARTITION BY r.state_id ORDER BY r.message_id
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS batch_before
-              FROM normalise_rows r
-              LEFT JOIN current_states c ON c.state_id = r.state_id
-              WHERE r.reason IS NULL
-            ) u
-          ) v
-        ) w
-      ) e
-    ) d;
+      SELECT r.message_id, r.state_id, r.received_at, r.fact_hash,
+             c.state_id IS NOT NULL AS had_current,
+             IF(c.state_id IS NULL, NULL,
+                CAST(CONCAT(DATE_FORMAT(c.last_seen, '%Y%m%d%H%i%s%f'), LPAD('0', 20, '0'),
+                            UNHEX(SHA2(c.value, 256))) AS BINARY)) AS stored_key,
+             MAX(CAST(CONCAT(DATE_FORMAT(r.received_at, '%Y%m%d%H%i%s%f'),
+                             LPAD(r.message_id, 20, '0'), r.fact_hash) AS BINARY))
+               OVER (PARTITION BY r.state_id ORDER BY r.message_id
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS batch_before
+      FROM normalise_rows r
+      LEFT JOIN current_states c ON c.state_id = r.state_id
+      WHERE r.reason IS NULL
+    ) u;
+
+    UPDATE normalise_steps
+       SET before_at = STR_TO_DATE(LEFT(before_key, 20), '%Y%m%d%H%i%s%f'),
+           same = before_key IS NOT NULL AND SUBSTRING(before_key, 41) = fact_hash,
+           is_repeat = same AND NOT v_keep_every,
+           is_newer = before_key IS NULL OR received_at >= before_at,
+           replaces = NOT is_repeat AND is_newer,
+           changes = replaces AND NOT same,
+           counts = is_repeat OR (is_newer AND same);
 
     -- 5. History: every message that is not a repeat, in id order.
     INSERT INTO facts (state_id, message_id, fact, num_value, recorded_at)
-    SELECT state_id, message_id, fact, num_value, received_at
-      FROM normalise_steps
-     WHERE NOT is_repeat
-     ORDER BY message_id;
+    SELECT s.state_id, s.message_id, r.fact, r.num_value, s.received_at
+      FROM normalise_steps s
+      JOIN normalise_rows r ON r.message_id = s.message_id
+     WHERE NOT s.is_repeat
+     ORDER BY s.message_id;
 
     -- 6. Where each state ends up.
+    --    A message that replaces the value is not older than any before it,
+    --    so the last one (by id) also has the greatest received_at.
+    --    times_seen counts from the last change of value (or adds to the
+    --    stored count when the batch changed nothing): `changes_so_far`
+    --    equals the state's total for the messages after its last change.
     INSERT INTO normalise_final
-      (state_id, had_current, replace_id, replace_at, value, num_value, changed_at, counted,
-       newest_id, newest_at)
+      (state_id, had_current, replace_id, replace_at, changed_at, newest_id, newest_at, counted)
     SELECT state_id, MAX(had_current),
-           MAX(CASE WHEN replaces AND replaces_after = 0 THEN message_id END),
-           MAX(CASE WHEN replaces AND replaces_after = 0 THEN received_at END),
-           MAX(CASE WHEN replaces AND replaces_after = 0 THEN fact END),
-           MAX(CASE WHEN replaces AND replaces_after = 0 THEN num_value END),
-           MAX(CASE WHEN changes AND changes_after = 0 THEN received_at END),
-           SUM(CASE WHEN counts AND changes_after = 0 AND NOT changes THEN 1 ELSE 0 END),
+           MAX(CASE WHEN replaces THEN message_id END),
+           MAX(CASE WHEN replaces THEN received_at END),
+           MAX(CASE WHEN changes THEN received_at END),
            MAX(CASE WHEN is_newer THEN message_id END),
-           MAX(received_at)
-      FROM normalise_steps
+           MAX(received_at),
+           SUM(counts AND changes_so_far = all_changes)
+      FROM (
+        SELECT s.*,
+               SUM(changes) OVER (PARTITION BY state_id ORDER BY message_id
+                                  ROWS UNBOUNDED PRECEDING) AS changes_so_far,
+               SUM(changes) OVER (PARTITION BY state_id) AS all_changes
+          FROM normalise_steps s
+      ) x
      GROUP BY state_id;
 
     UPDATE current_states c
       JOIN normalise_final f ON f.state_id = c.state_id
+      LEFT JOIN normalise_rows r ON r.message_id = f.replace_id
       LEFT JOIN facts ft
         ON ft.state_id = f.state_id AND ft.recorded_at = f.replace_at AND ft.message_id = f.replace_id
        SET c.fact_id = COALESCE(ft.id, c.fact_id),
-           c.value = IF(f.replace_id IS NULL, c.value, f.value),
-           c.num_value = IF(f.replace_id IS NULL, c.num_value, f.num_value),
+           c.value = IF(f.replace_id IS NULL, c.value, r.fact),
+           c.num_value = IF(f.replace_id IS NULL, c.num_value, r.num_value),
            c.last_changed = COALESCE(f.changed_at, c.last_changed),
            c.times_seen = IF(f.changed_at IS NULL, c.times_seen + f.counted, 1 + f.counted),
            c.last_message_id = COALESCE(f.newest_id, c.last_message_id),
@@ -669,9 +664,10 @@ BEGIN
 
     INSERT INTO current_states
       (state_id, fact_id, value, num_value, last_changed, last_seen, times_seen, last_message_id)
-    SELECT f.state_id, ft.id, f.value, f.num_value, f.changed_at, f.newest_at, 1 + f.counted,
+    SELECT f.state_id, ft.id, r.fact, r.num_value, f.changed_at, f.newest_at, 1 + f.counted,
            f.newest_id
       FROM normalise_final f
+      JOIN normalise_rows r ON r.message_id = f.replace_id
       JOIN facts ft
         ON ft.state_id = f.state_id AND ft.recorded_at = f.replace_at AND ft.message_id = f.replace_id
      WHERE NOT f.had_current

@@ -269,8 +269,12 @@ TEST_F(NormaliseBatchTest, ARolledBackBatchLeavesNothingAndTheSessionVariableIsC
     db::Transaction transaction(*batch_connection_);
     batch_connection_->execute("SET @statesink_batch_ids = ''");
     insert(*batch_connection_, batch);
+    // The procedure creates and drops its temporary tables, which must not
+    // commit the transaction on the way.
+    batch_connection_->execute("CALL normalise_batch()");
     // No COMMIT: the transaction rolls back when it goes out of scope.
   }
+  EXPECT_EQ(batch_connection_->query_value("SELECT COUNT(*) FROM messages").value_or(""), "0");
   batch_connection_->execute("SET @statesink_batch_ids = NULL");
   EXPECT_EQ(batch_connection_->query_value("SELECT COUNT(*) FROM facts").value_or(""), "0");
   insert_as_batch(*batch_connection_, batch);
