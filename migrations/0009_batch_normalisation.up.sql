@@ -72,8 +72,12 @@ trigger_body: BEGIN
   -- Every statement in a trigger costs about a microsecond before it does
   -- any work, so the common path below is kept to few of them.
   normalise: BEGIN
-    SELECT s.id, c.state_id IS NOT NULL, c.value
-      INTO v_state_id, v_has_current, v_current
+    -- The keep_every_message switch comes with the lookup: a statement of
+    -- its own would cost more than the subquery.
+    SELECT s.id, c.state_id IS NOT NULL, c.value,
+           COALESCE((SELECT value IN ('1', 'on', 'true', 'yes') FROM settings
+                      WHERE name = 'keep_every_message'), FALSE)
+      INTO v_state_id, v_has_current, v_current, v_keep_every
       FROM states s
       LEFT JOIN current_states c ON c.state_id = s.id
      WHERE s.topic_hash = UNHEX(SHA2(NEW.topic, 256));
@@ -159,19 +163,6 @@ trigger_body: BEGIN
                         'payload contains a NUL byte', 'value contains a NUL character');
       LEAVE normalise;
     END IF;
-    IF v_fact IN ('on', 'true') THEN
-      SET v_num = 1;
-    ELSEIF v_fact IN ('off', 'false') THEN
-      SET v_num = 0;
-    ELSEIF v_fact REGEXP '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' THEN
-      -- Out of DOUBLE's range (1e999) is no number; the conversion's error
-      -- must not reject the message.
-      BEGIN
-        DECLARE CONTINUE HANDLER FOR SQLEXCEPTION, SQLWARNING SET v_num = NULL;
-        SET v_num = CAST(v_fact AS DOUBLE);
-      END;
-    END IF;
-
     IF v_state_id IS NULL THEN
       -- New state, maybe of a new entity or base topic: find what exists of
       -- the chain in one statement, create the rest. ON DUPLICATE KEY covers
@@ -201,8 +192,6 @@ trigger_body: BEGIN
 
     -- utf8mb4_bin ignores trailing spaces; equal byte lengths make it exact.
     IF v_has_current AND v_current = v_fact AND LENGTH(v_current) = LENGTH(v_fact) THEN
-      SELECT value IN ('1', 'on', 'true', 'yes') INTO v_keep_every
-        FROM settings WHERE name = 'keep_every_message';
       IF NOT v_keep_every THEN
         -- A repeat: only the bookkeeping changes. The value is compared again
         -- under the row lock, in case another session changed it since the
@@ -218,6 +207,23 @@ trigger_body: BEGIN
           LEAVE normalise;
         END IF;
       END IF;
+    END IF;
+
+    -- The number, only for a message that becomes a fact (a repeat needs
+    -- none). The pattern is compiled again for every row, so text that
+    -- cannot start a number does not get that far.
+    IF v_fact IN ('on', 'true') THEN
+      SET v_num = 1;
+    ELSEIF v_fact IN ('off', 'false') THEN
+      SET v_num = 0;
+    ELSEIF LEFT(v_fact, 1) IN ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '-', '+', '.')
+           AND v_fact REGEXP '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$' THEN
+      -- Out of DOUBLE's range (1e999) is no number; the conversion's error
+      -- must not reject the message.
+      BEGIN
+        DECLARE CONTINUE HANDLER FOR SQLEXCEPTION, SQLWARNING SET v_num = NULL;
+        SET v_num = CAST(v_fact AS DOUBLE);
+      END;
     END IF;
 
     INSERT INTO facts (state_id, message_id, fact, num_value, recorded_at)
