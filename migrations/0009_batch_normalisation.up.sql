@@ -492,7 +492,7 @@ BEGIN
                LENGTH(m.topic) - LENGTH(REPLACE(m.topic, '/', '')) + 1 AS levels
         FROM JSON_TABLE(CONCAT('[', TRIM(TRAILING ',' FROM v_ids), ']'), '$[*]'
                         COLUMNS (id BIGINT UNSIGNED PATH '$')) AS ids
-        JOIN messages m ON m.id = ids.id
+        STRAIGHT_JOIN messages m ON m.id = ids.id
       ) h
       LEFT JOIN states s ON s.topic_hash = h.topic_hash
     ) t;
@@ -548,7 +548,7 @@ BEGIN
       FROM normalise_rows r
       WHERE r.reason IS NULL AND r.state_id IS NULL
     ) f
-    JOIN base_topics b ON b.label = f.base
+    STRAIGHT_JOIN base_topics b ON b.label = f.base
     WHERE f.n = 1
       AND NOT EXISTS (SELECT 1 FROM entities e
                       WHERE e.base_topic_id = b.id AND e.domain = f.domain
@@ -564,14 +564,15 @@ BEGIN
       FROM normalise_rows r
       WHERE r.reason IS NULL AND r.state_id IS NULL
     ) f
-    JOIN base_topics b ON b.label = f.base
-    JOIN entities e ON e.base_topic_id = b.id AND e.domain = f.domain AND e.object_id = f.object_id
+    STRAIGHT_JOIN base_topics b ON b.label = f.base
+    STRAIGHT_JOIN entities e
+      ON e.base_topic_id = b.id AND e.domain = f.domain AND e.object_id = f.object_id
     WHERE f.n = 1
     ORDER BY f.message_id
     ON DUPLICATE KEY UPDATE id = states.id;
 
     UPDATE normalise_rows r
-      JOIN states s ON s.topic_hash = r.topic_hash
+      STRAIGHT_JOIN states s ON s.topic_hash = r.topic_hash
        SET r.state_id = s.id
      WHERE r.state_id IS NULL AND r.reason IS NULL;
 
@@ -583,9 +584,11 @@ BEGIN
     --    same row locks one message at a time). After the states were
     --    created: a state another session created meanwhile comes with the
     --    current value it committed.
+    --    STRAIGHT_JOIN here and below: the work tables have no statistics,
+    --    and a plan that scans current_states would lock every row of it.
     SELECT COUNT(*) INTO v_locked
-      FROM current_states
-     WHERE state_id IN (SELECT state_id FROM normalise_rows WHERE reason IS NULL)
+      FROM (SELECT DISTINCT state_id FROM normalise_rows WHERE reason IS NULL) r
+      STRAIGHT_JOIN current_states c ON c.state_id = r.state_id
        FOR UPDATE;
     SELECT value IN ('1', 'on', 'true', 'yes') INTO v_keep_every
       FROM settings WHERE name = 'keep_every_message';
@@ -626,7 +629,7 @@ BEGIN
     INSERT INTO facts (state_id, message_id, fact, num_value, recorded_at)
     SELECT s.state_id, s.message_id, r.fact, r.num_value, s.received_at
       FROM normalise_steps s
-      JOIN normalise_rows r ON r.message_id = s.message_id
+      STRAIGHT_JOIN normalise_rows r ON r.message_id = s.message_id
      WHERE NOT s.is_repeat
      ORDER BY s.message_id;
 
@@ -654,8 +657,8 @@ BEGIN
       ) x
      GROUP BY state_id;
 
-    UPDATE current_states c
-      JOIN normalise_final f ON f.state_id = c.state_id
+    UPDATE normalise_final f
+      STRAIGHT_JOIN current_states c ON c.state_id = f.state_id
       LEFT JOIN normalise_rows r ON r.message_id = f.replace_id
       LEFT JOIN facts ft
         ON ft.state_id = f.state_id AND ft.recorded_at = f.replace_at AND ft.message_id = f.replace_id
@@ -673,8 +676,8 @@ BEGIN
     SELECT f.state_id, ft.id, r.fact, r.num_value, f.changed_at, f.newest_at, 1 + f.counted,
            f.newest_id
       FROM normalise_final f
-      JOIN normalise_rows r ON r.message_id = f.replace_id
-      JOIN facts ft
+      STRAIGHT_JOIN normalise_rows r ON r.message_id = f.replace_id
+      STRAIGHT_JOIN facts ft
         ON ft.state_id = f.state_id AND ft.recorded_at = f.replace_at AND ft.message_id = f.replace_id
      WHERE NOT f.had_current
      ORDER BY f.state_id;

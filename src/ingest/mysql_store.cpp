@@ -11,6 +11,14 @@
 namespace statesink::ingest {
 namespace {
 
+// normalise_batch() costs about 3 ms of server CPU per call whatever the
+// batch holds, and then about a third less than the per-row trigger per
+// message: on the benchmark's traffic the two break even near 200 messages
+// (bench/run.sh and the README's figures). Smaller batches, the common case
+// under light traffic, go through the trigger; under load batches grow past
+// this and take the set-based path.
+constexpr std::size_t kSetBasedMinRows = 200;
+
 // A partial batch is split into chunks of these sizes, so a handful of
 // prepared statements serve every batch length.
 constexpr std::size_t kChunkSizes[] = {512, 64, 8, 1};
@@ -120,7 +128,7 @@ bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> recor
   if (records.empty()) {
     return true;
   }
-  if (!normalise_batches_) {
+  if (!normalise_batches_ || records.size() < kSetBasedMinRows) {
     return insert_rows(from, records, false);
   }
   try {

@@ -509,5 +509,39 @@ TEST_F(IngestClientIdClashTest, SameClientIdIsReportedWithMqtt5) {
   run_clash({"--mqtt-protocol", "5"});
 }
 
+// If normalise_batch() fails for a reason of its own (here: replaced by one
+// that raises an error), the batch goes through the per-row trigger instead:
+// everything is stored and normalised, and the log says what happened.
+TEST_F(IngestTest, AFailingSetBasedNormalisationFallsBackToTheTrigger) {
+  sql("DROP PROCEDURE normalise_batch;\n"
+      "DELIMITER //\n"
+      "CREATE PROCEDURE normalise_batch() BEGIN\n"
+      "  SET @statesink_batch_ids = NULL;\n"
+      "  SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'broken on purpose';\n"
+      "END //\n"
+      "DELIMITER ;\n");
+  // A long batch delay gathers the burst into batches large enough for the
+  // set-based path.
+  Ingester ingester = start_ingester("a", {"--batch-delay", "2s"});
+  Publisher publisher(name_ + "-pub");
+  constexpr int kMessages = 1000;
+  for (int i = 0; i < kMessages; ++i) {
+    publisher.publish(prefix() + "/sensor/s" + std::to_string(i % 50) + "/state",
+                      std::to_string(i));
+  }
+  ASSERT_TRUE(publisher.wait_acked(std::chrono::seconds(120)));
+  ASSERT_TRUE(wait_for_rows(kMessages)) << read_text(ingester.log);
+  EXPECT_EQ(ingester.process->stop(std::chrono::seconds(30)), 0) << read_text(ingester.log);
+  EXPECT_EQ(count(), static_cast<std::uint64_t>(kMessages));
+  // Every message changed its state's value: one fact each, none rejected.
+  EXPECT_EQ(sql("SELECT COUNT(*), COUNT(DISTINCT message_id) FROM facts"), "1000\t1000\n");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM message_rejections"), "0\n");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM current_states c JOIN facts f ON f.id = c.fact_id "
+                "WHERE CAST(f.fact AS UNSIGNED) >= 950"),
+            "50\n");
+  EXPECT_THAT(read_text(ingester.log), HasSubstr("normalise_batch() failed"));
+  EXPECT_THAT(read_text(ingester.log), HasSubstr("broken on purpose"));
+}
+
 }  // namespace
 }  // namespace statesink::testing
