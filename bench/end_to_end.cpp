@@ -70,17 +70,24 @@ IngestRun run_ingest(Harness& harness, const std::string& name, std::size_t batc
   }
   const auto start = Clock::now();
   CpuSample before = harness.cpu(-1);
+  std::optional<std::uint64_t> syscalls_before;
   if (from_backlog) {
     ingester = start_ingester(harness, dir, client_id, batch_size, metrics_port);
     before.ingest = 0.0;  // it starts now; all its CPU counts
+    syscalls_before = 0;
   } else {
     before.ingest = cpu_seconds(ingester->pid());
+    syscalls_before = io_syscalls(ingester->pid());
     simulate = std::make_unique<Child>(simulate_args, dir, dir / "simulate.log");
   }
   wait_for_rows(*ingester, from_backlog ? nullptr : simulate.get(), c, baseline + r.messages);
   r.seconds = seconds_since(start);
   const CpuSample after = harness.cpu(ingester->pid());
   r.peak_rss = peak_rss_bytes(ingester->pid());
+  if (const auto syscalls = io_syscalls(ingester->pid()); syscalls && syscalls_before) {
+    r.ingest_syscalls_per_message =
+        static_cast<double>(*syscalls - *syscalls_before) / static_cast<double>(r.messages);
+  }
   const auto inserted = ingest_metric(metrics_port, "statesink_messages_inserted_total");
   const auto batches = ingest_metric(metrics_port, "statesink_batches_total");
   if (inserted && batches && *batches > 0) r.mean_batch = *inserted / *batches;

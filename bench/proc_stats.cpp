@@ -30,6 +30,19 @@ std::optional<double> cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+std::optional<std::uint64_t> io_syscalls(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+  std::string line;
+  std::optional<std::uint64_t> reads;
+  std::optional<std::uint64_t> writes;
+  while (std::getline(in, line)) {
+    if (line.starts_with("syscr:")) reads = std::stoull(line.substr(6));
+    if (line.starts_with("syscw:")) writes = std::stoull(line.substr(6));
+  }
+  if (!reads || !writes) return std::nullopt;
+  return *reads + *writes;
+}
+
 std::optional<std::uint64_t> peak_rss_bytes(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;

@@ -22,6 +22,7 @@ Json ingest_json(const IngestRun& r) {
       r.from_backlog ? Json(nullptr) : optional_json(per_100k(r.simulate_cpu, r.messages));
   j["simulate_publish_rate"] = optional_json(r.simulate_rate, 0);
   j["ingest_peak_rss_mib"] = optional_json(mib(r.peak_rss), 1);
+  j["ingest_read_write_syscalls_per_message"] = optional_json(r.ingest_syscalls_per_message, 2);
   j["mean_batch_size"] = optional_json(r.mean_batch, 1);
   if (r.triggers) {
     j["facts"] = r.facts;

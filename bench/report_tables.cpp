@@ -85,8 +85,7 @@ void print_tables(std::ostream& out, const Settings& s, const Results& results,
   out << "\n";
   MarkdownTable latency({"latency, publish → committed", "messages", "rate/s", "p50 ms", "p90 ms",
                          "p99 ms", "max ms"});
-  std::string ingest_settings =
-      "ingest defaults: batch ≤ 1000, --batch-delay 0ms, --sync interval";
+  std::string ingest_settings = "ingest defaults: batch ≤ 1000, --batch-delay 0ms, --sync interval";
   for (const std::string& a : s.ingest_args) ingest_settings += ", " + a;
   latency.row({ingest_settings, std::to_string(lat.messages), number(lat.achieved_rate, 0),
                number(lat.p50, 0), number(lat.p90, 0), number(lat.p99, 0), number(lat.max, 0)});
@@ -103,6 +102,10 @@ void print_tables(std::ostream& out, const Settings& s, const Results& results,
       << " CPU s per 100k messages in all, so " << number(ratios.cpus, 0) << " CPUs allow at most "
       << number(ratios.cpu_bound, 0) << " msg/s (it reached "
       << number(e2e.rate / ratios.cpu_bound * 100, 0) << "% of that)\n";
+  auto syscalls = [](const std::optional<double>& v) { return v ? number(*v, 2) : "-"; };
+  out << "ingester read/write system calls per message (/proc/PID/io): end to end "
+      << syscalls(e2e.ingest_syscalls_per_message) << ", from a backlog "
+      << syscalls(results.backlog->ingest_syscalls_per_message) << "\n";
 
   print_scale_table(out, s, results);
 

@@ -27,6 +27,7 @@ struct IngestRun {
   double simulate_cpu = 0;
   std::optional<double> simulate_rate;
   std::optional<std::uint64_t> peak_rss;
+  std::optional<double> ingest_syscalls_per_message;  // read/write-type, see io_syscalls()
   std::optional<double> mean_batch;  // what the ingester achieved, from its metrics
   std::uint64_t facts = 0;
   std::uint64_t rejected = 0;
