@@ -14,6 +14,13 @@
 namespace statesink::cli {
 namespace {
 
+// Versions are shown as 0008; the number parser would read a leading zero as
+// octal and refuse 0008, so the zeros go first.
+std::string decimal_version(std::string text) {
+  const std::size_t digit = text.find_first_not_of('0');
+  return digit == std::string::npos ? (text.empty() ? text : std::string("0")) : text.substr(digit);
+}
+
 struct MigrateFlags {
   std::optional<std::string> db;
   std::optional<std::string> dir;
@@ -91,7 +98,8 @@ void add_migrate_command(CLI::App& app, Context& context) {
 
   CLI::App* up = migrate->add_subcommand("up", "Apply pending migrations in order");
   up->fallthrough();
-  up->add_option("--to", flags->to, "Stop after this version");
+  up->add_option("--to", flags->to, "Stop after this version (0008 or 8)")
+      ->transform(decimal_version, "", "");
   up->add_flag("--dry-run", flags->dry_run, "Print the SQL instead of running it");
   up->callback([&context, flags] {
     with_migrator(context, *flags,
@@ -101,6 +109,7 @@ void add_migrate_command(CLI::App& app, Context& context) {
   CLI::App* down = migrate->add_subcommand("down", "Roll back to VERSION using the down files");
   down->fallthrough();
   down->add_option("--to", flags->to, "Version to roll back to (0: undo every migration)")
+      ->transform(decimal_version, "", "")
       ->required();
   down->add_flag("--dry-run", flags->dry_run, "Print the SQL instead of running it");
   down->callback([&context, flags] {

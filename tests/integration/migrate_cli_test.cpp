@@ -114,12 +114,13 @@ TEST_F(MigrateCli, DownAndUpRoundTrip) {
   write("0002_b.down.sql", "DROP TABLE b;");
   write("0003_c.up.sql", "CREATE TABLE c (id INT PRIMARY KEY);");
   write("0003_c.down.sql", "DROP TABLE c;");
-  ASSERT_EQ(migrate({"up", "--to", "2"}).exit_code, 0);
+  ASSERT_EQ(migrate({"up", "--to", "0002"}).exit_code, 0);
   EXPECT_EQ(tables(), "a,b,schema_migrations\n");
   ASSERT_EQ(migrate({"up"}).exit_code, 0);
   EXPECT_EQ(tables(), "a,b,c,schema_migrations\n");
 
-  CommandResult down = migrate({"down", "--to", "1"});
+  // Written as `migrate status` shows it; a leading zero is not octal.
+  CommandResult down = migrate({"down", "--to", "0001"});
   ASSERT_EQ(down.exit_code, 0) << down.err;
   EXPECT_THAT(down.out, HasSubstr("rolled back 0003_c"));
   EXPECT_THAT(down.out, HasSubstr("rolled back 0002_b"));
@@ -130,8 +131,9 @@ TEST_F(MigrateCli, DownAndUpRoundTrip) {
   EXPECT_EQ(tables(), "a,b,c,schema_migrations\n");
   EXPECT_EQ(sql("SELECT COUNT(*) FROM b"), "1\n");
 
-  ASSERT_EQ(migrate({"down", "--to", "0"}).exit_code, 0);
+  ASSERT_EQ(migrate({"down", "--to", "0000"}).exit_code, 0);
   EXPECT_EQ(tables(), "schema_migrations\n");
+  EXPECT_EQ(migrate({"up", "--to", "x2"}).exit_code, 2);
 }
 
 TEST_F(MigrateCli, DownWithoutDownFileRefusesBeforeDoingAnything) {
