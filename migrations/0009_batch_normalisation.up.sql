@@ -72,12 +72,8 @@ trigger_body: BEGIN
   -- Every statement in a trigger costs about a microsecond before it does
   -- any work, so the common path below is kept to few of them.
   normalise: BEGIN
-    -- The keep_every_message switch comes with the lookup: a statement of
-    -- its own would cost more than the subquery.
-    SELECT s.id, c.state_id IS NOT NULL, c.value,
-           COALESCE((SELECT value IN ('1', 'on', 'true', 'yes') FROM settings
-                      WHERE name = 'keep_every_message'), FALSE)
-      INTO v_state_id, v_has_current, v_current, v_keep_every
+    SELECT s.id, c.state_id IS NOT NULL, c.value
+      INTO v_state_id, v_has_current, v_current
       FROM states s
       LEFT JOIN current_states c ON c.state_id = s.id
      WHERE s.topic_hash = UNHEX(SHA2(NEW.topic, 256));
@@ -192,6 +188,8 @@ trigger_body: BEGIN
 
     -- utf8mb4_bin ignores trailing spaces; equal byte lengths make it exact.
     IF v_has_current AND v_current = v_fact AND LENGTH(v_current) = LENGTH(v_fact) THEN
+      SELECT value IN ('1', 'on', 'true', 'yes') INTO v_keep_every
+        FROM settings WHERE name = 'keep_every_message';
       IF NOT v_keep_every THEN
         -- A repeat: only the bookkeeping changes. The value is compared again
         -- under the row lock, in case another session changed it since the
