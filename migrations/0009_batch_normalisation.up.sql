@@ -61,11 +61,13 @@ trigger_body: BEGIN
   DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
 
   -- statesink's ingester normalises its own batches with normalise_batch()
-  -- below, in the same transaction: its session collects the new ids here
-  -- (one string append, no table write) and the procedure does the rest for
-  -- the whole batch at once. Every other client leaves the variable NULL.
+  -- below, in the same transaction: its session collects the new rows' keys
+  -- here (one string append, no table write), as JSON pairs of id and
+  -- received_at, the whole key of a messages table partitioned by time, and
+  -- the procedure does the rest for the whole batch at once. Every other
+  -- client leaves the variable NULL.
   IF @statesink_batch_ids IS NOT NULL THEN
-    SET @statesink_batch_ids = CONCAT(@statesink_batch_ids, NEW.id, ',');
+    SET @statesink_batch_ids = CONCAT(@statesink_batch_ids, '[', NEW.id, ',"', NEW.received_at, '"],');
     LEAVE trigger_body;
   END IF;
 
@@ -347,7 +349,7 @@ BEGIN
   RETURN FALSE;
 END;
 
--- Normalises the messages whose ids this session collected in
+-- Normalises the messages whose keys this session collected in
 -- @statesink_batch_ids (see the trigger), with a few statements for the whole
 -- batch instead of a dozen per message, and gives exactly the rows the
 -- trigger would have given for the same messages inserted one by one in id
@@ -489,8 +491,9 @@ BEGIN
                UNHEX(SHA2(m.topic, 256)) AS topic_hash,
                LENGTH(m.topic) - LENGTH(REPLACE(m.topic, '/', '')) + 1 AS levels
         FROM JSON_TABLE(CONCAT('[', TRIM(TRAILING ',' FROM v_ids), ']'), '$[*]'
-                        COLUMNS (id BIGINT UNSIGNED PATH '$')) AS ids
-        STRAIGHT_JOIN messages m ON m.id = ids.id
+                        COLUMNS (id BIGINT UNSIGNED PATH '$[0]',
+                                 received_at DATETIME(6) PATH '$[1]')) AS ids
+        STRAIGHT_JOIN messages m ON m.id = ids.id AND m.received_at = ids.received_at
       ) h
       LEFT JOIN states s ON s.topic_hash = h.topic_hash
     ) t;
