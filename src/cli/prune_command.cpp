@@ -12,7 +12,10 @@
 #include "config/settings.h"
 #include "db/connection.h"
 #include "history/fact_pruner.h"
+#include "history/message_conversion.h"
+#include "history/message_partitions.h"
 #include "history/message_pruner.h"
+#include "history/partition_dropper.h"
 #include "history/retention_age.h"
 #include "history/retention_rules.h"
 #include "util/error.h"
@@ -86,11 +89,58 @@ void apply_rules(Context& context, db::Connection& connection,
   }
 }
 
+std::string partition_range(const history::ExpiredPartition& p) {
+  std::string range = "received_at ";
+  if (p.from) {
+    range += "from " + format_sql_datetime(*p.from) + " ";
+  }
+  range += "before " + format_sql_datetime(p.below) + " UTC";
+  return range;
+}
+
+// Whole partitions go at once; the chunked delete below then only has the
+// partition that straddles the cutoff left to do.
+void drop_expired_partitions(Context& context, db::Connection& connection,
+                             const std::vector<history::ExpiredPartition>& expired,
+                             const PruneFlags& flags) {
+  for (const history::ExpiredPartition& p : expired) {
+    context.out << (flags.dry_run ? "dry run: would drop" : "dropping") << " partition " << p.name
+                << " (" << partition_range(p) << ") holding " << p.messages << " message(s)\n";
+  }
+  if (flags.dry_run || expired.empty()) {
+    return;
+  }
+  const history::PartitionDrop done = history::drop_partitions(connection, expired);
+  context.out << "dropped " << done.partitions << " partition(s) holding " << done.messages
+              << " message(s) received before " << format_sql_datetime(expired.back().below)
+              << " UTC, " << seconds_text(done.took) << "; the facts made from them are kept\n";
+  if (done.rejections > 0) {
+    context.out << "deleted the rejection records of " << done.rejections
+                << " of those message(s)\n";
+  }
+  context.out << std::flush;
+}
+
 void prune_messages(Context& context, db::Connection& connection, const PruneFlags& flags,
-                    UtcTime cutoff) {
+                    UtcTime cutoff, UtcTime now) {
+  history::refuse_during_conversion(connection, "prune messages");
+  if (!flags.dry_run) {
+    const history::SplitResult split =
+        history::split_ahead(connection, now, history::read_partition_layout(connection));
+    if (!split.added.empty()) {
+      context.out << "added " << split.added.size()
+                  << " partition(s) ahead: " << split.added.front() << " to " << split.added.back()
+                  << "\n";
+    }
+  }
+  const std::vector<history::ExpiredPartition> expired =
+      history::expired_partitions(connection, cutoff);
+  drop_expired_partitions(context, connection, expired, flags);
+
   const std::string before = format_sql_datetime(cutoff) + " UTC";
   if (flags.dry_run) {
-    const history::PrunableMessages prunable = history::count_prunable(connection, cutoff);
+    const history::PrunableMessages prunable =
+        history::count_prunable(connection, cutoff, history::kept_from(expired));
     context.out << "dry run: would delete " << prunable.count << " message(s) received before "
                 << before;
     if (prunable.oldest) {
@@ -139,7 +189,7 @@ void run_prune(Context& context, const PruneFlags& flags) {
   // stopped during the long message deletion has then applied them.
   apply_rules(context, connection, plans, flags, now);
   if (message_cutoff) {
-    prune_messages(context, connection, flags, *message_cutoff);
+    prune_messages(context, connection, flags, *message_cutoff, now);
   }
 }
 
