@@ -325,6 +325,52 @@ TEST_F(PartitionsCli, ConvertsAFilledTableResumablyAndRowForRow) {
   EXPECT_THAT(again.out, StartsWith("messages is partitioned already"));
 }
 
+TEST_F(PartitionsCli, ConvertCompletesASwapStoppedHalfway) {
+  ASSERT_EQ(run({"migrate", "down", "--to", "8"}).exit_code, 0);
+  std::vector<Message> messages;
+  for (int i = 0; i < 50; ++i) {
+    messages.push_back({"homeassistant/sensor/s" + std::to_string(i % 4) + "/state",
+                        std::to_string(i),
+                        "UTC_TIMESTAMP(6) - INTERVAL " + std::to_string(i) + " DAY"});
+  }
+  insert(messages);
+  ASSERT_EQ(run({"migrate", "up"}).exit_code, 0);
+  const CommandResult first = run({"partitions", "convert", "--chunk", "20", "--max-chunks", "1"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+
+  // What a run killed in the middle of the swap leaves: the copy complete,
+  // the triggers saved, messages renamed away and its triggers dropped.
+  sql("INSERT IGNORE INTO messages_partitioned SELECT * FROM messages; "
+      "UPDATE messages_conversion SET copied_up_to = high_water_id; "
+      "INSERT INTO messages_conversion_triggers "
+      "(name, action_order, sql_mode, character_set_client, collation_connection, definition) "
+      "SELECT trigger_name, action_order, sql_mode, character_set_client, collation_connection, "
+      "CONCAT('CREATE TRIGGER ', trigger_name, ' ', action_timing, ' ', event_manipulation, "
+      "'\n  ON messages FOR EACH ROW ', action_statement) FROM information_schema.triggers "
+      "WHERE trigger_schema = DATABASE() AND trigger_name = 'messages_normalise'; "
+      "RENAME TABLE messages TO messages_unpartitioned; "
+      "DROP TRIGGER messages_normalise; DROP TRIGGER messages_conversion_copy");
+  const std::string rows = dump("messages_unpartitioned");
+  EXPECT_THROW(insert({{"homeassistant/sensor/s0/state", "x", "UTC_TIMESTAMP(6)"}}),
+               std::exception);
+
+  const CommandResult dry = run({"partitions", "convert", "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("an interrupted swap would be completed"));
+  EXPECT_EQ(sql("SHOW TABLES LIKE 'messages'"), "");
+
+  const CommandResult rest = run({"partitions", "convert"});
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_THAT(rest.out, StartsWith("swapped: messages is partitioned"));
+  EXPECT_EQ(dump("messages"), rows);
+  EXPECT_EQ(sql("SELECT trigger_name, event_object_table FROM information_schema.triggers "
+                "WHERE trigger_schema = DATABASE()"),
+            "messages_normalise\tmessages\n");
+  const std::string facts = sql("SELECT COUNT(*) FROM facts");
+  insert({{"homeassistant/sensor/s0/state", "after", "UTC_TIMESTAMP(6)"}});
+  EXPECT_EQ(std::stoi(sql("SELECT COUNT(*) FROM facts")), std::stoi(facts) + 1);
+}
+
 TEST_F(PartitionsCli, MigrateDownUnpartitionsAndKeepsRows) {
   insert({{"homeassistant/sensor/a/state", "1", "'1990-01-01'"},
           {"homeassistant/sensor/a/state", "2", "UTC_TIMESTAMP(6)"}});
