@@ -203,8 +203,11 @@ void add_prune_command(CLI::App& app, Context& context) {
       "expire, then, with --older-than, raw messages (the messages table) received more than "
       "DURATION ago. current_states is never changed, and each state keeps the fact holding its "
       "current value. Deleting messages keeps the facts made from them; rejected_messages loses "
-      "the deleted ones. Runs in chunks of --batch rows, each its own short transaction, so "
-      "ingestion goes on meanwhile; an interrupted run keeps the chunks it finished");
+      "the deleted ones. On a partitioned messages table, every partition whose rows are all "
+      "older than the cutoff is dropped whole, and only the partition holding the cutoff is "
+      "deleted from row by row; the partitions missing ahead are added first. Row deletes run "
+      "in chunks of --batch rows, each its own short transaction, so ingestion goes on "
+      "meanwhile; an interrupted run keeps the chunks it finished");
   prune->add_option("--older-than", flags->older_than,
                     "Age of the raw messages to delete, by received_at and this machine's clock: "
                     "30d, 12h, 90m (above zero); without it no message is deleted");
@@ -212,13 +215,14 @@ void add_prune_command(CLI::App& app, Context& context) {
       ->check(CLI::Range(1, 50000))
       ->capture_default_str();
   prune->add_flag("--dry-run", flags->dry_run,
-                  "Count what each rule and --older-than would delete, delete nothing");
+                  "Count what each rule and --older-than would delete (per partition to drop, "
+                  "then the rows to delete), delete nothing");
   prune->add_option("--db", flags->db,
                     "Database URL mysql://user[:password]@host[:port]/database "
                     "[env: STATESINK_DB]");
   prune->footer(
-      "Prints, for each rule, what it deletes before deleting it, then the messages deleted, "
-      "the chunks, the time taken and the oldest message left. "
+      "Prints, for each rule, what it deletes before deleting it, then each partition dropped, "
+      "the messages deleted, the chunks, the time taken and the oldest message left. "
       "Exit status: 0 success, 1 database error, 2 usage error.");
   prune->callback([&context, flags] { run_prune(context, *flags); });
 }
