@@ -11,6 +11,7 @@
 
 #include "config/settings.h"
 #include "db/connection.h"
+#include "db/error.h"
 #include "history/fact_pruner.h"
 #include "history/message_conversion.h"
 #include "history/message_partitions.h"
@@ -125,12 +126,21 @@ void prune_messages(Context& context, db::Connection& connection, const PruneFla
                     UtcTime cutoff, UtcTime now) {
   history::refuse_during_conversion(connection, "prune messages");
   if (!flags.dry_run) {
-    const history::SplitResult split =
-        history::split_ahead(connection, now, history::read_partition_layout(connection));
-    if (!split.added.empty()) {
-      context.out << "added " << split.added.size()
-                  << " partition(s) ahead: " << split.added.front() << " to " << split.added.back()
-                  << "\n";
+    // Worth doing while here, but no reason not to prune: rows past the last
+    // partition still land in the catch-all.
+    try {
+      const history::SplitResult split =
+          history::split_ahead(connection, now, history::read_partition_layout(connection));
+      if (!split.added.empty()) {
+        context.out << "added " << split.added.size()
+                    << " partition(s) ahead: " << split.added.front() << " to "
+                    << split.added.back() << "\n";
+      }
+    } catch (const db::DbError& e) {
+      if (e.connection_lost()) {
+        throw;
+      }
+      context.err << "statesink: warning: cannot add partitions ahead: " << db::describe(e) << "\n";
     }
   }
   const std::vector<history::ExpiredPartition> expired =
