@@ -47,8 +47,8 @@ double fill_source(db::Connection& connection, const PruneSetup& setup) {
       "SELECT seq, CONCAT('homeassistant/sensor/s', seq % 500, '/state'), "
       "CAST(seq % 1000 AS CHAR), "
       "UTC_TIMESTAMP(6) - INTERVAL " +
-      std::to_string(setup.days) + " DAY + INTERVAL (seq * " + span + " DIV " + rows +
-      ") MICROSECOND FROM seq_1_to_" + rows);
+      std::to_string(setup.days) + " DAY + INTERVAL (seq * (" + span + " DIV " + rows +
+      ")) MICROSECOND FROM seq_1_to_" + rows);
   return seconds_since(start);
 }
 
@@ -79,6 +79,11 @@ PruneFigures run_scenario(db::Connection& connection, const PruneSetup& setup,
   figures.rows_before = count(connection, "SELECT COUNT(*) FROM messages");
 
   const int older_than = setup.days - scenario.prune_days;
+  // Taken before prune starts, so prune's own cutoff is at or after it.
+  const std::string cutoff =
+      connection
+          .query_value("SELECT UTC_TIMESTAMP(6) - INTERVAL " + std::to_string(older_than) + " DAY")
+          .value_or("");
   start = std::chrono::steady_clock::now();
   const testing::CommandResult r = testing::run_command(
       {setup.statesink.string(), "prune", "--older-than", std::to_string(older_than) + "d",
@@ -91,9 +96,8 @@ PruneFigures run_scenario(db::Connection& connection, const PruneSetup& setup,
                              "): " + r.err);
   }
   const std::uint64_t after = count(connection, "SELECT COUNT(*) FROM messages");
-  const std::uint64_t older = count(
-      connection, "SELECT COUNT(*) FROM messages WHERE received_at < UTC_TIMESTAMP(6) - INTERVAL " +
-                      std::to_string(older_than) + " DAY");
+  const std::uint64_t older =
+      count(connection, "SELECT COUNT(*) FROM messages WHERE received_at < '" + cutoff + "'");
   if (older != 0) {
     throw std::runtime_error("statesink prune left " + std::to_string(older) +
                              " message(s) older than its cutoff");
