@@ -185,6 +185,10 @@ bool MessageConversion::run(const ConversionOptions& options) {
   if (!tables.live && !(tables.shadow && tables.old)) {
     throw std::runtime_error("there is no messages table to convert; run statesink migrate up");
   }
+  if (tables.live_partitioned) {
+    throw std::runtime_error(std::string("messages is partitioned, yet ") + kShadow +
+                             " exists: drop that table, it is not in use");
+  }
   if (tables.live && tables.old) {
     throw std::runtime_error(std::string("a table ") + kOld +
                              " exists already: rename or drop it before converting messages");
