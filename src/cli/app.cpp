@@ -11,6 +11,7 @@
 #include "cli/dead_letter_command.h"
 #include "cli/ingest_command.h"
 #include "cli/migrate_command.h"
+#include "cli/partitions_command.h"
 #include "cli/prune_command.h"
 #include "cli/query_command.h"
 #include "cli/retention_command.h"
@@ -71,6 +72,7 @@ int run(int argc, char** argv) {
   add_ingest_command(app, context);
   add_query_command(app, context);
   add_prune_command(app, context);
+  add_partitions_command(app, context);
   add_retention_command(app, context);
   add_stats_command(app, context);
   add_dead_letter_command(app, context);

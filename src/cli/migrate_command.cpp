@@ -6,10 +6,12 @@
 #include <string>
 
 #include "db/connection.h"
+#include "history/message_partitions.h"
 #include "migrate/migration_set.h"
 #include "migrate/migrator.h"
 #include "migrate/scaffold.h"
 #include "util/text_table.h"
+#include "util/time_arg.h"
 
 namespace statesink::cli {
 namespace {
@@ -44,7 +46,28 @@ void with_migrator(Context& context, const MigrateFlags& flags, Action action) {
   db::Connection connection = db::Connection::open(url);
   migrate::Migrator migrator(connection, std::move(migrations), context.out, context.err,
                              {std::chrono::seconds(flags.lock_timeout)});
-  action(migrator);
+  action(migrator, connection);
+}
+
+// Partitions ahead of time are part of a migrated schema: a fresh install
+// comes out of migration 0010 with only the catch-all partition.
+void keep_partitions_ahead(Context& context, db::Connection& connection) {
+  const history::TablePartitions table = history::read_partitions(connection);
+  if (table.kind == history::Partitioning::managed) {
+    const history::SplitResult split =
+        history::split_ahead(connection, utc_now(), history::read_partition_layout(connection));
+    if (!split.added.empty()) {
+      context.out << "added " << split.added.size()
+                  << " partition(s) of messages ahead: " << split.added.front() << " to "
+                  << split.added.back() << "\n";
+    }
+  } else if (table.kind == history::Partitioning::none &&
+             connection.query_value("SELECT 1 FROM information_schema.tables "
+                                    "WHERE table_schema = DATABASE() "
+                                    "AND table_name = 'messages_conversion'")) {
+    context.out << "messages held rows already, so migration 0010 left it unpartitioned; "
+                   "statesink partitions convert --dry-run shows how to convert it\n";
+  }
 }
 
 std::string duration(const std::optional<std::uint64_t>& ms) {
@@ -92,8 +115,9 @@ void add_migrate_command(CLI::App& app, Context& context) {
       migrate->add_subcommand("status", "List applied, pending and changed migrations");
   status->fallthrough();
   status->callback([&context, flags] {
-    with_migrator(context, *flags,
-                  [&](migrate::Migrator& migrator) { print_status(context, migrator.status()); });
+    with_migrator(context, *flags, [&](migrate::Migrator& migrator, db::Connection&) {
+      print_status(context, migrator.status());
+    });
   });
 
   CLI::App* up = migrate->add_subcommand("up", "Apply pending migrations in order");
@@ -102,8 +126,12 @@ void add_migrate_command(CLI::App& app, Context& context) {
       ->transform(decimal_version, "", "");
   up->add_flag("--dry-run", flags->dry_run, "Print the SQL instead of running it");
   up->callback([&context, flags] {
-    with_migrator(context, *flags,
-                  [&](migrate::Migrator& migrator) { migrator.up(flags->to, flags->dry_run); });
+    with_migrator(context, *flags, [&](migrate::Migrator& migrator, db::Connection& connection) {
+      migrator.up(flags->to, flags->dry_run);
+      if (!flags->dry_run) {
+        keep_partitions_ahead(context, connection);
+      }
+    });
   });
 
   CLI::App* down = migrate->add_subcommand("down", "Roll back to VERSION using the down files");
@@ -113,7 +141,7 @@ void add_migrate_command(CLI::App& app, Context& context) {
       ->required();
   down->add_flag("--dry-run", flags->dry_run, "Print the SQL instead of running it");
   down->callback([&context, flags] {
-    with_migrator(context, *flags, [&](migrate::Migrator& migrator) {
+    with_migrator(context, *flags, [&](migrate::Migrator& migrator, db::Connection&) {
       migrator.down(flags->to.value_or(0), flags->dry_run);
     });
   });
@@ -122,7 +150,7 @@ void add_migrate_command(CLI::App& app, Context& context) {
       migrate->add_subcommand("verify", "Fail if an applied migration's file was edited");
   verify->fallthrough();
   verify->callback([&context, flags] {
-    with_migrator(context, *flags, [&](migrate::Migrator& migrator) {
+    with_migrator(context, *flags, [&](migrate::Migrator& migrator, db::Connection&) {
       std::string problems;
       int applied = 0;
       for (const auto& row : migrator.status()) {
@@ -157,8 +185,9 @@ void add_migrate_command(CLI::App& app, Context& context) {
   forget->fallthrough();
   forget->add_option("version", flags->version, "Version of the failed migration")->required();
   forget->callback([&context, flags] {
-    with_migrator(context, *flags,
-                  [&](migrate::Migrator& migrator) { migrator.forget(flags->version); });
+    with_migrator(context, *flags, [&](migrate::Migrator& migrator, db::Connection&) {
+      migrator.forget(flags->version);
+    });
   });
 }
 

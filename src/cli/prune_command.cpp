@@ -11,8 +11,12 @@
 
 #include "config/settings.h"
 #include "db/connection.h"
+#include "db/error.h"
 #include "history/fact_pruner.h"
+#include "history/message_conversion.h"
+#include "history/message_partitions.h"
 #include "history/message_pruner.h"
+#include "history/partition_dropper.h"
 #include "history/retention_age.h"
 #include "history/retention_rules.h"
 #include "util/error.h"
@@ -86,11 +90,67 @@ void apply_rules(Context& context, db::Connection& connection,
   }
 }
 
+std::string partition_range(const history::ExpiredPartition& p) {
+  std::string range = "received_at ";
+  if (p.from) {
+    range += "from " + format_sql_datetime(*p.from) + " ";
+  }
+  range += "before " + format_sql_datetime(p.below) + " UTC";
+  return range;
+}
+
+// Whole partitions go at once; the chunked delete below then only has the
+// partition that straddles the cutoff left to do.
+void drop_expired_partitions(Context& context, db::Connection& connection,
+                             const std::vector<history::ExpiredPartition>& expired,
+                             const PruneFlags& flags) {
+  for (const history::ExpiredPartition& p : expired) {
+    context.out << (flags.dry_run ? "dry run: would drop" : "dropping") << " partition " << p.name
+                << " (" << partition_range(p) << ") holding " << p.messages << " message(s)\n";
+  }
+  if (flags.dry_run || expired.empty()) {
+    return;
+  }
+  const history::PartitionDrop done = history::drop_partitions(connection, expired);
+  context.out << "dropped " << done.partitions << " partition(s) holding " << done.messages
+              << " message(s) received before " << format_sql_datetime(expired.back().below)
+              << " UTC, " << seconds_text(done.took) << "; the facts made from them are kept\n";
+  if (done.rejections > 0) {
+    context.out << "deleted the rejection records of " << done.rejections
+                << " of those message(s)\n";
+  }
+  context.out << std::flush;
+}
+
 void prune_messages(Context& context, db::Connection& connection, const PruneFlags& flags,
-                    UtcTime cutoff) {
+                    UtcTime cutoff, UtcTime now) {
+  history::refuse_during_conversion(connection, "prune messages");
+  if (!flags.dry_run) {
+    // Worth doing while here, but no reason not to prune: rows past the last
+    // partition still land in the catch-all.
+    try {
+      const history::SplitResult split =
+          history::split_ahead(connection, now, history::read_partition_layout(connection));
+      if (!split.added.empty()) {
+        context.out << "added " << split.added.size()
+                    << " partition(s) ahead: " << split.added.front() << " to "
+                    << split.added.back() << "\n";
+      }
+    } catch (const db::DbError& e) {
+      if (e.connection_lost()) {
+        throw;
+      }
+      context.err << "statesink: warning: cannot add partitions ahead: " << db::describe(e) << "\n";
+    }
+  }
+  const std::vector<history::ExpiredPartition> expired =
+      history::expired_partitions(connection, cutoff);
+  drop_expired_partitions(context, connection, expired, flags);
+
   const std::string before = format_sql_datetime(cutoff) + " UTC";
   if (flags.dry_run) {
-    const history::PrunableMessages prunable = history::count_prunable(connection, cutoff);
+    const history::PrunableMessages prunable =
+        history::count_prunable(connection, cutoff, history::kept_from(expired));
     context.out << "dry run: would delete " << prunable.count << " message(s) received before "
                 << before;
     if (prunable.oldest) {
@@ -139,7 +199,7 @@ void run_prune(Context& context, const PruneFlags& flags) {
   // stopped during the long message deletion has then applied them.
   apply_rules(context, connection, plans, flags, now);
   if (message_cutoff) {
-    prune_messages(context, connection, flags, *message_cutoff);
+    prune_messages(context, connection, flags, *message_cutoff, now);
   }
 }
 
@@ -153,8 +213,11 @@ void add_prune_command(CLI::App& app, Context& context) {
       "expire, then, with --older-than, raw messages (the messages table) received more than "
       "DURATION ago. current_states is never changed, and each state keeps the fact holding its "
       "current value. Deleting messages keeps the facts made from them; rejected_messages loses "
-      "the deleted ones. Runs in chunks of --batch rows, each its own short transaction, so "
-      "ingestion goes on meanwhile; an interrupted run keeps the chunks it finished");
+      "the deleted ones. On a partitioned messages table, every partition whose rows are all "
+      "older than the cutoff is dropped whole, and only the partition holding the cutoff is "
+      "deleted from row by row; the partitions missing ahead are added first. Row deletes run "
+      "in chunks of --batch rows, each its own short transaction, so ingestion goes on "
+      "meanwhile; an interrupted run keeps the chunks it finished");
   prune->add_option("--older-than", flags->older_than,
                     "Age of the raw messages to delete, by received_at and this machine's clock: "
                     "30d, 12h, 90m (above zero); without it no message is deleted");
@@ -162,13 +225,14 @@ void add_prune_command(CLI::App& app, Context& context) {
       ->check(CLI::Range(1, 50000))
       ->capture_default_str();
   prune->add_flag("--dry-run", flags->dry_run,
-                  "Count what each rule and --older-than would delete, delete nothing");
+                  "Count what each rule and --older-than would delete (per partition to drop, "
+                  "then the rows to delete), delete nothing");
   prune->add_option("--db", flags->db,
                     "Database URL mysql://user[:password]@host[:port]/database "
                     "[env: STATESINK_DB]");
   prune->footer(
-      "Prints, for each rule, what it deletes before deleting it, then the messages deleted, "
-      "the chunks, the time taken and the oldest message left. "
+      "Prints, for each rule, what it deletes before deleting it, then each partition dropped, "
+      "the messages deleted, the chunks, the time taken and the oldest message left. "
       "Exit status: 0 success, 1 database error, 2 usage error.");
   prune->callback([&context, flags] { run_prune(context, *flags); });
 }

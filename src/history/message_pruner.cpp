@@ -20,11 +20,14 @@ bool has_table(db::Connection& connection, std::string_view table) {
 
 }  // namespace
 
-PrunableMessages count_prunable(db::Connection& connection, UtcTime cutoff) {
+PrunableMessages count_prunable(db::Connection& connection, UtcTime cutoff,
+                                std::optional<UtcTime> from) {
   const std::string cutoff_text = format_sql_datetime(cutoff);
-  const db::Param params[] = {std::string_view(cutoff_text)};
+  const std::string from_text = from ? format_sql_datetime(*from) : "0001-01-01 00:00:00";
+  const db::Param params[] = {std::string_view(from_text), std::string_view(cutoff_text)};
   const std::vector<db::Row> rows = connection.query(
-      "SELECT COUNT(*), MIN(received_at) FROM messages WHERE received_at < ?", params);
+      "SELECT COUNT(*), MIN(received_at) FROM messages WHERE received_at >= ? AND received_at < ?",
+      params);
   return {std::stoull(rows.at(0).at(0).value_or("0")), rows.at(0).at(1)};
 }
 
@@ -74,7 +77,14 @@ PruneProgress prune_messages(db::Connection& connection, UtcTime cutoff, std::ui
       done.rejections +=
           connection.execute("DELETE FROM message_rejections WHERE message_id IN (" + ids + ")");
     }
-    done.messages += connection.execute("DELETE FROM messages WHERE id IN (" + ids + ")");
+    // The time range lets a partitioned table look in the partition that
+    // holds the chunk only, instead of probing every partition for each id.
+    std::string range = " AND received_at BETWEEN '";
+    range += rows.front().at(1).value_or("");
+    range += "' AND '";
+    range += rows.back().at(1).value_or("");
+    range += "'";
+    done.messages += connection.execute("DELETE FROM messages WHERE id IN (" + ids + ")" + range);
     transaction.commit();
 
     ++done.chunks;

@@ -23,8 +23,10 @@ struct PrunableMessages {
   std::optional<std::string> oldest;  // received_at, UTC
 };
 
-// Raw messages received before `cutoff`, counted through the received_at index.
-PrunableMessages count_prunable(db::Connection& connection, UtcTime cutoff);
+// Raw messages received before `cutoff` (and from `from`, when given),
+// counted through the received_at index.
+PrunableMessages count_prunable(db::Connection& connection, UtcTime cutoff,
+                                std::optional<UtcTime> from = std::nullopt);
 
 // Deletes the raw messages received before `cutoff`, at most `batch` per
 // transaction, so that row locks are held briefly and the ingester's inserts

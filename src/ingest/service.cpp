@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "ingest/metrics_server.h"
+#include "ingest/partition_keeper.h"
 #include "ingest/mysql_store.h"
 #include "ingest/spool_identity.h"
 #include "util/log.h"
@@ -158,6 +159,9 @@ int run_service(const ServiceOptions& options) {
   log::info("database " + options.db.redacted() + " ready; spool " +
             options.spool.directory.string() + " holds " + std::to_string(backlog.records) +
             " message(s) not yet inserted");
+
+  // Hourly is plenty: partitions are kept whole periods ahead.
+  const PartitionKeeper partition_keeper(options.db, std::chrono::hours(1));
 
   std::optional<MetricsServer> http;
   if (!options.metrics_address.empty()) {

@@ -17,6 +17,10 @@ class PruneCli : public CliTest {
   // from yesterday; every one of the 30 good ones changes a value, so each
   // made a fact.
   void load() {
+    // The chunked delete that installations older than migration 0010 keep
+    // (cli_partitions_test covers partitions): on a partitioned table, which
+    // of these rows share a partition would depend on today's date.
+    sql("ALTER TABLE messages REMOVE PARTITIONING");
     std::vector<Message> messages;
     for (int i = 0; i < 25; ++i) {
       messages.push_back(

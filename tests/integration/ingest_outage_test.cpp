@@ -120,6 +120,45 @@ TEST_F(IngestTest, DatabaseStoppedMidStreamLosesAndRepeatsNothing) {
   EXPECT_EQ(occurrences(log, " back after "), 1U) << log;
 }
 
+TEST_F(IngestTest, KeepsPartitionsAheadAndLosesNothingWhileMessagesIsConverted) {
+  auto partitions = [this] {
+    return std::stoi(
+        sql("SELECT COUNT(partition_name) FROM information_schema.partitions "
+            "WHERE table_schema = DATABASE() AND table_name = 'messages'"));
+  };
+  // Only the catch-all, as before any statesink split it: the ingester's own
+  // connection adds the months ahead when it starts.
+  sql("ALTER TABLE messages PARTITION BY RANGE COLUMNS (received_at) "
+      "(PARTITION p_future VALUES LESS THAN (MAXVALUE))");
+  ASSERT_EQ(partitions(), 1);
+  Ingester ingester = start_ingester();
+  ASSERT_TRUE(wait_until([&] { return partitions() == 6; }, std::chrono::seconds(30)))
+      << read_text(ingester.log);
+  EXPECT_THAT(read_text(ingester.log), HasSubstr("added 5 partition(s) of messages ahead"));
+
+  // An installation from before migration 0010, converted while messages
+  // keep arriving: the swap's moment without a messages table is an outage
+  // the ingester waits out.
+  sql("ALTER TABLE messages REMOVE PARTITIONING");
+  constexpr std::uint64_t kBefore = 3000;
+  constexpr std::uint64_t kTotal = 9000;
+  Stream before(prefix(), 0, kBefore, name_ + "-pub1");
+  ASSERT_TRUE(before.finish());
+  ASSERT_TRUE(wait_for_rows(kBefore)) << read_text(ingester.log);
+  Stream during(prefix(), kBefore, kTotal, name_ + "-pub2");
+  const CommandResult convert = run_command(
+      {servers().statesink.string(), "partitions", "convert", "--chunk", "100", "--db", db_url_});
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  EXPECT_THAT(convert.out, HasSubstr("swapped: messages is partitioned"));
+  ASSERT_TRUE(during.finish());
+  ASSERT_TRUE(wait_for_rows(kTotal)) << read_text(ingester.log);
+  EXPECT_TRUE(ingester.process->running());
+  ASSERT_EQ(ingester.process->stop(std::chrono::seconds(30)), 0);
+  expect_exactly_once(kTotal);
+  EXPECT_GT(partitions(), 1);
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM messages_conversion"), "0\n");
+}
+
 TEST_F(IngestTest, MissingPrivilegeWaitsForTheGrantAndSetsNothingAside) {
   // An ingest account like sql/grants.sql makes, on this test's database.
   const std::string user = name_.substr(0, 32);
