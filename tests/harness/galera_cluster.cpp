@@ -158,9 +158,30 @@ void GaleraCluster::prepare_node(Node& n, bool with_data) {
   }
 }
 
+// A node killed while applying DDL keeps that statement's entry in its own ddl_recovery.log.
+// Killed, it has no saved position (grastate.dat says seqno -1) and so receives a full SST;
+// rsync SST replaces the database directories and InnoDB files but not that log, and the
+// server replays the stale entry after the transfer: it drops a table the donor has just
+// sent, while its position says the table exists. The node then fails the first write set
+// on that table and is voted out as inconsistent. The log describes data the SST replaces
+// wholesale, so it goes; a node with a saved position keeps it.
+void GaleraCluster::forget_stale_ddl_log(const Node& n) {
+  std::ifstream state(n.dir / "data" / "grastate.dat");
+  std::string line;
+  bool unknown_position = false;
+  while (std::getline(state, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    std::string value;
+    if (fields >> key >> value && key == "seqno:") unknown_position = value == "-1";
+  }
+  if (unknown_position) fs::remove(n.dir / "data" / "ddl_recovery.log");
+}
+
 void GaleraCluster::launch(int number, bool bootstrap) {
   Node& n = node(number);
   prepare_node(n, bootstrap);
+  if (!bootstrap) forget_stale_ddl_log(n);
   if (bootstrap && bootstrapped_) {
     // Galera marks every node unsafe to bootstrap after a full stop, not knowing which one
     // was last; the harness always bootstraps node 1.
@@ -306,6 +327,11 @@ bool GaleraCluster::node_running(int number) {
   return n.process && n.process->running();
 }
 
+std::optional<pid_t> GaleraCluster::pid(int number) {
+  if (!node_running(number)) return std::nullopt;
+  return node(number).process->pid();
+}
+
 void GaleraCluster::isolate_node(int number) {
   sql(number, "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'");
   const bool left = wait_until([&] { return status(number, "wsrep_cluster_status") != "Primary"; },
@@ -358,10 +384,12 @@ std::string GaleraCluster::node_url(int number, const std::string& database) con
          "@127.0.0.1:" + std::to_string(port(number)) + "/" + database;
 }
 
-std::string GaleraCluster::url(const std::string& database) const {
+std::string GaleraCluster::url(const std::string& database, int first) const {
+  node(first);  // throws for a node that does not exist
   std::string hosts;
-  for (int i = 1; i <= kNodes; ++i) {
-    hosts += (i == 1 ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port(i));
+  for (int k = 0; k < kNodes; ++k) {
+    const int i = (first - 1 + k) % kNodes + 1;
+    hosts += (k == 0 ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port(i));
   }
   return std::string("mysql://") + MariaDbServer::kAdminUser + ":" + MariaDbServer::kAdminPassword +
          "@" + hosts + "/" + database;
