@@ -33,12 +33,13 @@ std::optional<double> ingest_metric(std::uint16_t port, const std::string& name)
 std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesystem::path& dir,
                                       const std::string& client_id, std::size_t batch_size,
                                       std::uint16_t metrics_port,
-                                      const std::vector<std::string>& extra_args) {
+                                      const std::vector<std::string>& extra_args,
+                                      const std::string& db) {
   const Settings& s = harness.settings();
   std::vector<std::string> args = {s.statesink.string(),
                                    "ingest",
                                    "--db",
-                                   s.db,
+                                   db.empty() ? s.db : db,
                                    "--mqtt",
                                    s.mqtt,
                                    "--topic",

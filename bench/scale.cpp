@@ -77,15 +77,30 @@ void wait_until_all_subscribed(const Harness& harness, std::vector<Member>& grou
 
 }  // namespace
 
-ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
+ScaleTarget server_target(const Harness& harness) {
+  ScaleTarget t;
+  t.name = "server";
+  t.db = harness.db_url();
+  const std::string url = harness.settings().db;
+  t.ingest_db = [url](unsigned) { return url; };
+  t.server_cpu = [&harness] {
+    return std::vector<std::optional<double>>{harness.cpu(-1).mariadbd};
+  };
+  return t;
+}
+
+ScaleRun run_scale(Harness& harness, const ScaleTarget& target, unsigned ingesters,
+                   std::size_t messages) {
   const Settings& s = harness.settings();
-  empty_tables(harness.db_url());
-  const PhaseSpace phase = harness.next_phase("scale-" + std::to_string(ingesters));
+  empty_tables(target.db);
+  const PhaseSpace phase =
+      harness.next_phase("scale-" + target.name + "-" + std::to_string(ingesters));
   const std::string group_name = "bench" + std::to_string(::getpid());
   ScaleRun r;
+  r.target = target.name;
   r.ingesters = ingesters;
   r.messages = messages;
-  db::Connection c = harness.connect();
+  db::Connection c = db::Connection::open(target.db);
 
   std::vector<Member> group(ingesters);
   for (unsigned i = 0; i < ingesters; ++i) {
@@ -94,8 +109,8 @@ ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
     std::filesystem::create_directories(dir);
     m.port = testing::free_loopback_port();
     m.client_id = phase.client_id + "-" + std::to_string(i + 1);
-    m.child =
-        start_ingester(harness, dir, m.client_id, 1000, m.port, {"--share-group", group_name});
+    m.child = start_ingester(harness, dir, m.client_id, 1000, m.port, {"--share-group", group_name},
+                             target.ingest_db(i));
   }
   wait_until_all_subscribed(harness, group);
   const std::uint64_t baseline = sum_metric(group, "statesink_messages_inserted_total");
@@ -119,8 +134,14 @@ ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
                                                   "0",
                                                   "--count",
                                                   std::to_string(messages)};
+  // A plain value rather than an optional: GCC 12 in Release sees the
+  // optional's payload as maybe uninitialized.
+  const bool counted = static_cast<bool>(target.counters);
+  const ScaleTarget::Counters counters_before =
+      counted ? target.counters() : ScaleTarget::Counters{};
   const auto start = Clock::now();
   const CpuSample before = harness.cpu(-1);
+  const std::vector<std::optional<double>> servers_before = target.server_cpu();
   std::vector<std::optional<double>> ingest_before;
   for (const Member& m : group) ingest_before.push_back(cpu_seconds(m.child->pid()));
   Child simulate(simulate_args, phase.dir, phase.dir / "simulate.log");
@@ -151,13 +172,24 @@ ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
   }
   r.seconds = seconds_since(start);
   const CpuSample after = harness.cpu(-1);
+  const std::vector<std::optional<double>> servers_after = target.server_cpu();
   for (std::size_t i = 0; i < group.size(); ++i) {
     r.ingest_cpu.push_back(
         delta(ingest_before[i], cpu_seconds(group[i].child->pid())).value_or(0.0));
   }
   r.rate = static_cast<double>(messages) / r.seconds;
-  r.mariadbd_cpu = delta(before.mariadbd, after.mariadbd);
+  for (std::size_t i = 0; i < servers_after.size() && i < servers_before.size(); ++i) {
+    r.mariadbd_cpu_each.push_back(delta(servers_before[i], servers_after[i]));
+    if (const auto d = r.mariadbd_cpu_each.back()) r.mariadbd_cpu = r.mariadbd_cpu.value_or(0) + *d;
+  }
   r.mosquitto_cpu = delta(before.mosquitto, after.mosquitto);
+  if (counted) {
+    const ScaleTarget::Counters now = target.counters();
+    r.cert_failures = now.cert_failures - counters_before.cert_failures;
+    r.bf_aborts = now.bf_aborts - counters_before.bf_aborts;
+    r.flow_control_paused_seconds =
+        now.flow_control_paused_seconds - counters_before.flow_control_paused_seconds;
+  }
   r.batches = sum_metric(group, "statesink_batches_total") - batches_before;
   r.conflict_retries = sum_metric(group, "statesink_db_conflict_retries_total") - retries_before;
 
@@ -183,17 +215,18 @@ ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
   return r;
 }
 
-void run_scale_phase(Harness& harness, Results& results) {
+std::vector<ScaleRun> run_scale_rounds(Harness& harness, const ScaleTarget& target) {
   const Settings& s = harness.settings();
   std::vector<std::optional<ScaleRun>> best(s.scale_max_ingesters);
   std::vector<std::vector<double>> rates(s.scale_max_ingesters);
+  const std::string into = target.name == "server" ? "" : " into " + target.name;
   for (unsigned round = 1; round <= s.repeat; ++round) {
     for (unsigned n = 1; n <= s.scale_max_ingesters; ++n) {
       const Clock::time_point t =
-          step("scale-out: " + std::to_string(n) + " ingester(s) in one share group, " +
+          step("scale-out: " + std::to_string(n) + " ingester(s) in one share group" + into + ", " +
                std::to_string(s.scale_messages) + " messages (" + std::to_string(round) + "/" +
                std::to_string(s.repeat) + ")");
-      ScaleRun r = run_scale(harness, n, s.scale_messages);
+      ScaleRun r = run_scale(harness, target, n, s.scale_messages);
       done(t, r.rate);
       if (r.conflict_retries > 0) {
         std::cout << "    " << r.conflict_retries << " conflict retries in " << r.batches
@@ -203,10 +236,16 @@ void run_scale_phase(Harness& harness, Results& results) {
       if (!best[n - 1] || r.rate > best[n - 1]->rate) best[n - 1] = std::move(r);
     }
   }
+  std::vector<ScaleRun> out;
   for (unsigned n = 1; n <= s.scale_max_ingesters; ++n) {
     best[n - 1]->round_rates = rates[n - 1];
-    results.scale.push_back(*best[n - 1]);
+    out.push_back(*best[n - 1]);
   }
+  return out;
+}
+
+void run_scale_phase(Harness& harness, Results& results) {
+  results.scale = run_scale_rounds(harness, server_target(harness));
 }
 
 }  // namespace statesink::bench
