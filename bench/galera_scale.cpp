@@ -74,6 +74,18 @@ void run_galera_scale_phase(Harness& harness, Results& results) {
   }
   std::cout << " (" << number(seconds_since(t), 1) << " s)\n";
   results.galera_scale = run_scale_rounds(harness, galera_target(cluster));
+  // The same stream with each installation written through a node of its
+  // own: what the share group's runs cost in conflicts, and what is left
+  // when no two nodes write the same rows.
+  ScaleTarget split = galera_target(cluster);
+  split.base_topics = base_topics_of(harness);
+  if (split.base_topics.size() > static_cast<std::size_t>(GaleraCluster::kNodes)) {
+    std::cout << "  (no runs with one base topic per node: the stream has "
+              << split.base_topics.size() << " base topics for " << GaleraCluster::kNodes
+              << " nodes)\n";
+  } else if (split.base_topics.size() > 1) {
+    for (ScaleRun& r : run_scale_rounds(harness, split)) results.galera_scale.push_back(r);
+  }
   cluster.stop();
 }
 

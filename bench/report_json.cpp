@@ -89,6 +89,7 @@ Json scale_json(const std::vector<ScaleRun>& scale) {
   for (const ScaleRun& r : scale) {
     Json j;
     j["target"] = r.target;
+    j["by_base_topic"] = r.by_base_topic;
     j["ingesters"] = r.ingesters;
     j["messages"] = r.messages;
     j["seconds"] = std::round(r.seconds * 1000) / 1000;

@@ -30,13 +30,14 @@ std::string retries_per_batch(const ScaleRun& r) {
 }
 
 std::string ingesters_label(const ScaleRun& r) {
-  return std::to_string(r.ingesters) + " ingester" + (r.ingesters > 1 ? "s" : "");
+  return std::to_string(r.ingesters) + " ingester" + (r.ingesters > 1 ? "s" : "") +
+         (r.by_base_topic ? ", one base topic each" : "");
 }
 
 void print_rounds(std::ostream& out, const std::vector<ScaleRun>& runs) {
   out << "CPU in seconds per 100k messages; rounds (msg/s):";
   for (const ScaleRun& r : runs) {
-    out << " " << r.ingesters << ":";
+    out << " " << r.ingesters << (r.by_base_topic ? " by base topic" : "") << ":";
     for (const double rate : r.round_rates) out << " " << number(rate, 0);
     out << ";";
   }
@@ -65,7 +66,7 @@ void print_scale_table(std::ostream& out, const Settings& s, const Results& resu
   }
   if (!results.galera_scale.empty()) {
     out << "\n";
-    MarkdownTable galera({"scale-out, one share group, 3-node Galera, ingester N on node N" + best,
+    MarkdownTable galera({"scale-out into a 3-node Galera cluster, ingester N on node N" + best,
                           "messages", "messages/s", "batches", "conflict retries",
                           "retries per batch", "cert failures", "BF aborts",
                           "flow control paused s", "ingest CPU (each)",

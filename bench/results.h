@@ -60,7 +60,8 @@ struct LatencyRun {
 // N ingesters in one share group splitting one stream into one server, or
 // into a Galera cluster with each ingester on a node of its own.
 struct ScaleRun {
-  std::string target;  // "server" or "galera"
+  std::string target;          // "server" or "galera"
+  bool by_base_topic = false;  // one base topic per ingester instead of a share group
   unsigned ingesters = 0;
   std::size_t messages = 0;
   double seconds = 0;

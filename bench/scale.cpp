@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -98,6 +99,7 @@ ScaleRun run_scale(Harness& harness, const ScaleTarget& target, unsigned ingeste
   const std::string group_name = "bench" + std::to_string(::getpid());
   ScaleRun r;
   r.target = target.name;
+  r.by_base_topic = !target.base_topics.empty();
   r.ingesters = ingesters;
   r.messages = messages;
   db::Connection c = db::Connection::open(target.db);
@@ -109,8 +111,14 @@ ScaleRun run_scale(Harness& harness, const ScaleTarget& target, unsigned ingeste
     std::filesystem::create_directories(dir);
     m.port = testing::free_loopback_port();
     m.client_id = phase.client_id + "-" + std::to_string(i + 1);
-    m.child = start_ingester(harness, dir, m.client_id, 1000, m.port, {"--share-group", group_name},
-                             target.ingest_db(i));
+    if (target.base_topics.empty()) {
+      m.child = start_ingester(harness, dir, m.client_id, 1000, m.port,
+                               {"--share-group", group_name}, target.ingest_db(i));
+    } else {
+      // bench/# for the probes that show it is subscribed.
+      m.child = start_ingester(harness, dir, m.client_id, 1000, m.port, {}, target.ingest_db(i),
+                               {target.base_topics.at(i) + "/#", "bench/#"});
+    }
   }
   wait_until_all_subscribed(harness, group);
   const std::uint64_t baseline = sum_metric(group, "statesink_messages_inserted_total");
@@ -215,15 +223,37 @@ ScaleRun run_scale(Harness& harness, const ScaleTarget& target, unsigned ingeste
   return r;
 }
 
+std::vector<std::string> base_topics_of(const Harness& harness) {
+  std::set<std::string> bases;
+  for (const std::string& topic : harness.topics()) {
+    // BASE/DOMAIN/OBJECT_ID/ATTRIBUTE: the base is everything before the last three levels.
+    std::size_t cut = topic.size();
+    for (int level = 0; level < 3 && cut != std::string::npos; ++level) {
+      cut = cut == 0 ? std::string::npos : topic.rfind('/', cut - 1);
+    }
+    if (cut != std::string::npos) bases.insert(topic.substr(0, cut));
+  }
+  return {bases.begin(), bases.end()};
+}
+
 std::vector<ScaleRun> run_scale_rounds(Harness& harness, const ScaleTarget& target) {
   const Settings& s = harness.settings();
-  std::vector<std::optional<ScaleRun>> best(s.scale_max_ingesters);
-  std::vector<std::vector<double>> rates(s.scale_max_ingesters);
+  const bool split = !target.base_topics.empty();
+  std::vector<unsigned> counts;
+  if (split) {
+    counts.push_back(static_cast<unsigned>(target.base_topics.size()));
+  } else {
+    for (unsigned n = 1; n <= s.scale_max_ingesters; ++n) counts.push_back(n);
+  }
+  std::vector<std::optional<ScaleRun>> best(counts.size());
+  std::vector<std::vector<double>> rates(counts.size());
+  const std::string how = split ? ", one base topic each" : " in one share group";
   const std::string into = target.name == "server" ? "" : " into " + target.name;
   for (unsigned round = 1; round <= s.repeat; ++round) {
-    for (unsigned n = 1; n <= s.scale_max_ingesters; ++n) {
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+      const unsigned n = counts[k];
       const Clock::time_point t =
-          step("scale-out: " + std::to_string(n) + " ingester(s) in one share group" + into + ", " +
+          step("scale-out: " + std::to_string(n) + " ingester(s)" + how + into + ", " +
                std::to_string(s.scale_messages) + " messages (" + std::to_string(round) + "/" +
                std::to_string(s.repeat) + ")");
       ScaleRun r = run_scale(harness, target, n, s.scale_messages);
@@ -232,14 +262,14 @@ std::vector<ScaleRun> run_scale_rounds(Harness& harness, const ScaleTarget& targ
         std::cout << "    " << r.conflict_retries << " conflict retries in " << r.batches
                   << " batches\n";
       }
-      rates[n - 1].push_back(std::round(r.rate));
-      if (!best[n - 1] || r.rate > best[n - 1]->rate) best[n - 1] = std::move(r);
+      rates[k].push_back(std::round(r.rate));
+      if (!best[k] || r.rate > best[k]->rate) best[k] = std::move(r);
     }
   }
   std::vector<ScaleRun> out;
-  for (unsigned n = 1; n <= s.scale_max_ingesters; ++n) {
-    best[n - 1]->round_rates = rates[n - 1];
-    out.push_back(*best[n - 1]);
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    best[k]->round_rates = rates[k];
+    out.push_back(*best[k]);
   }
   return out;
 }

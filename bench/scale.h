@@ -34,7 +34,13 @@ struct ScaleTarget {
     double flow_control_paused_seconds = 0;
   };
   std::function<Counters()> counters;
+  // When set, no share group: ingester N subscribes to base topic N alone
+  // (BASE/#), so no two ingesters write the same rows; one ingester each.
+  std::vector<std::string> base_topics;
 };
+
+// The base topics of the benchmark's stream, in order.
+std::vector<std::string> base_topics_of(const Harness& harness);
 
 // The one server of the harness.
 ScaleTarget server_target(const Harness& harness);
