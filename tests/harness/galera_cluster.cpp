@@ -7,7 +7,6 @@
 #include <cctype>
 #include <csignal>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -201,45 +200,53 @@ void GaleraCluster::launch(int number, bool bootstrap) {
   const fs::path error_log = n.dir / "mariadb.err";
   const fs::path output = n.dir / "mariadbd.out";
   for (int attempt = 1;; ++attempt) {
+    if (!n.ports_fixed) {
+      n.sql_port = free_loopback_port();
+      n.gmcast_port = free_loopback_port();
+      n.ist_port = free_loopback_port();
+      n.sst_port = free_loopback_port();
+    }
     std::string members;
-    {
-      // Joiners start from threads of their own and read each other's ports here.
-      const std::lock_guard lock(ports_mutex_);
-      if (!n.ports_fixed) {
-        n.sql_port = free_loopback_port();
-        n.gmcast_port = free_loopback_port();
-        n.ist_port = free_loopback_port();
-        n.sst_port = free_loopback_port();
-      }
-      for (const Node& other : nodes_) {
-        if (other.gmcast_port == 0) continue;
-        members += (members.empty() ? "" : ",") + std::string("127.0.0.1:") +
-                   std::to_string(other.gmcast_port);
-      }
+    for (const Node& other : nodes_) {
+      if (other.gmcast_port == 0) continue;
+      members += (members.empty() ? "" : ",") + std::string("127.0.0.1:") +
+                 std::to_string(other.gmcast_port);
     }
     const std::string self = "127.0.0.1:";
-    std::vector<std::string> args = {
-        detail::mariadb_programs().mariadbd.string(), "--no-defaults",
-        "--datadir=" + (n.dir / "data").string(), "--socket=" + (n.dir / "mysqld.sock").string(),
-        "--port=" + std::to_string(n.sql_port), "--bind-address=127.0.0.1",
-        "--pid-file=" + (n.dir / "mariadb.pid").string(), "--log-error=" + error_log.string(),
-        "--tmpdir=" + (n.dir / "tmp").string(), "--skip-name-resolve",
-        // Three servers at once: small buffers keep the cluster near 400 MB.
-        "--innodb-buffer-pool-size=64M", "--max-connections=200", "--wsrep-on=ON",
-        std::string("--wsrep-provider=") + kProvider, "--binlog-format=ROW",
-        "--innodb-autoinc-lock-mode=2", "--wsrep-sst-method=rsync",
-        "--wsrep-node-name=node" + std::to_string(number),
-        "--wsrep-cluster-address=gcomm://" + members,
-        "--wsrep-node-address=" + self + std::to_string(n.gmcast_port),
-        "--wsrep-node-incoming-address=" + self + std::to_string(n.sql_port),
-        "--wsrep-sst-receive-address=" + self + std::to_string(n.sst_port),
-        "--wsrep-provider-options=gmcast.listen_addr=tcp://" + self +
-            std::to_string(n.gmcast_port) + ";ist.recv_addr=" + self + std::to_string(n.ist_port) +
-            ";gcache.size=64M"};
+    std::vector<std::string> args;
+    if (server_account()) {
+      // mariadbd's own --user would switch users after the start, and a change of user
+      // clears the parent-death signal Process sets: a killed test would leave the nodes
+      // running. setpriv switches first and sets the signal again.
+      args = {find_program("setpriv").string(),
+              "--reuid=mysql",
+              "--regid=mysql",
+              "--init-groups",
+              "--pdeathsig=KILL",
+              "--"};
+    }
+    args.insert(
+        args.end(),
+        {detail::mariadb_programs().mariadbd.string(), "--no-defaults",
+         "--datadir=" + (n.dir / "data").string(), "--socket=" + (n.dir / "mysqld.sock").string(),
+         "--port=" + std::to_string(n.sql_port), "--bind-address=127.0.0.1",
+         "--pid-file=" + (n.dir / "mariadb.pid").string(), "--log-error=" + error_log.string(),
+         "--tmpdir=" + (n.dir / "tmp").string(), "--skip-name-resolve",
+         // Three servers at once: small buffers keep the cluster near 400 MB.
+         "--innodb-buffer-pool-size=64M", "--max-connections=200", "--wsrep-on=ON",
+         std::string("--wsrep-provider=") + kProvider, "--binlog-format=ROW",
+         "--innodb-autoinc-lock-mode=2", "--wsrep-sst-method=rsync",
+         "--wsrep-node-name=node" + std::to_string(number),
+         "--wsrep-cluster-address=gcomm://" + members,
+         "--wsrep-node-address=" + self + std::to_string(n.gmcast_port),
+         "--wsrep-node-incoming-address=" + self + std::to_string(n.sql_port),
+         "--wsrep-sst-receive-address=" + self + std::to_string(n.sst_port),
+         "--wsrep-provider-options=gmcast.listen_addr=tcp://" + self +
+             std::to_string(n.gmcast_port) + ";ist.recv_addr=" + self + std::to_string(n.ist_port) +
+             ";gcache.size=64M"});
     if (bootstrap) args.emplace_back("--wsrep-new-cluster");
     // Only the node that creates the cluster creates the account; the others receive it.
     if (bootstrap && !bootstrapped_) args.push_back("--init-file=" + (n.dir / "init.sql").string());
-    if (server_account()) args.emplace_back("--user=mysql");
 
     const std::uintmax_t log_offset = file_size_or_zero(error_log);
     Process::Options o;
@@ -252,7 +259,6 @@ void GaleraCluster::launch(int number, bool bootstrap) {
                    kStartTimeout, std::chrono::milliseconds(200)) &&
         n.process->running();
     if (ready) {
-      const std::lock_guard lock(ports_mutex_);
       n.ports_fixed = true;
       if (bootstrap) bootstrapped_ = true;
       return;
@@ -276,13 +282,12 @@ void GaleraCluster::start() {
   bool any_running = false;
   for (int i = 1; i <= kNodes; ++i) any_running = any_running || node_running(i);
   if (!any_running) launch(1, true);
-  // The joiners take their SSTs from the running nodes at the same time.
-  std::vector<std::future<void>> joins;
+  // One after the other, from this thread: the parent-death signal of a node goes to it
+  // when the thread that started it ends (see Process), so a helper thread would take
+  // its node down with it.
   for (int i = 1; i <= kNodes; ++i) {
-    if (!node_running(i))
-      joins.push_back(std::async(std::launch::async, [this, i] { launch(i, false); }));
+    if (!node_running(i)) launch(i, false);
   }
-  for (auto& join : joins) join.get();
   for (int i = 1; i <= kNodes; ++i) {
     if (!wait_synced(i, kNodes, seconds(60))) {
       throw std::runtime_error(

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -22,7 +21,8 @@ namespace statesink::testing {
 //
 // When the harness runs as root the servers run as the `mysql` user, which owns their
 // directories: the rsync SST script drops to that user and cannot write a root-owned data
-// directory.
+// directory. Like every Process, the nodes die with the process that started them; create
+// and restart them from one long-lived thread.
 class GaleraCluster {
  public:
   static constexpr int kNodes = 3;
@@ -93,7 +93,6 @@ class GaleraCluster {
 
   std::filesystem::path dir_;
   std::array<Node, kNodes> nodes_;
-  std::mutex ports_mutex_;     // the nodes' ports, chosen while other nodes start
   bool bootstrapped_ = false;  // node 1 has created the cluster's data once
 };
 
