@@ -59,7 +59,13 @@ void wait_until_all_subscribed(const Harness& harness, std::vector<Member>& grou
                         "statesink-bench-scale-probe-" + std::to_string(::getpid()));
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
-    probe.publish("bench/probe/ready/state", std::to_string(attempt), simulate::kQos, false);
+    // A topic per member: ingesters that split the stream by base topic
+    // subscribe to their own probe topic only, so no two of them write the
+    // same row, not even a probe's.
+    for (std::size_t k = 1; k <= group.size(); ++k) {
+      probe.publish("bench/probe" + std::to_string(k) + "/ready/state", std::to_string(attempt),
+                    simulate::kQos, false);
+    }
     probe.loop(std::chrono::milliseconds(100));
     check_running(group);
     bool all = true;
@@ -115,9 +121,10 @@ ScaleRun run_scale(Harness& harness, const ScaleTarget& target, unsigned ingeste
       m.child = start_ingester(harness, dir, m.client_id, 1000, m.port,
                                {"--share-group", group_name}, target.ingest_db(i));
     } else {
-      // bench/# for the probes that show it is subscribed.
-      m.child = start_ingester(harness, dir, m.client_id, 1000, m.port, {}, target.ingest_db(i),
-                               {target.base_topics.at(i) + "/#", "bench/#"});
+      // Its own probe topic shows that it is subscribed.
+      m.child = start_ingester(
+          harness, dir, m.client_id, 1000, m.port, {}, target.ingest_db(i),
+          {target.base_topics.at(i) + "/#", "bench/probe" + std::to_string(i + 1) + "/#"});
     }
   }
   wait_until_all_subscribed(harness, group);
