@@ -18,10 +18,13 @@
 //                normalising triggers and without them
 //   scale-out    1, 2 and 3 ingesters in one share group into one server:
 //                throughput, deadlock retries, CPU of each process
+//   galera       (--galera) the same into a three-node Galera cluster, one
+//                ingester per node: also certification failures, brute-force
+//                aborts, flow control and each node's CPU
 //
-// Each phase has a file of its own (ceiling, end_to_end, latency, scale, sweep;
-// phases.cpp gives their order); this file wires settings, servers, phases
-// and report together.
+// Each phase has a file of its own (ceiling, end_to_end, latency, scale,
+// galera_scale, sweep; phases.cpp gives their order); this file wires
+// settings, servers, phases and report together.
 #include <cmath>
 #include <exception>
 #include <filesystem>
@@ -71,7 +74,7 @@ int run(Settings settings) {
   machine["load_average_at_end"] = load_average();
 
   const double total_seconds = seconds_since(started);
-  if (s.scale_only) {
+  if (s.scale_only || s.galera_only) {
     std::cout << "\nstatesink benchmark, " << machine_summary(machine) << "\n";
     print_scale_table(std::cout, s, results);
     Json j;
@@ -83,8 +86,14 @@ int run(Settings settings) {
                      {"seed", s.seed},
                      {"repeat", s.repeat},
                      {"scale_messages", s.scale_messages},
+                     {"scale_max_ingesters", s.scale_max_ingesters},
+                     {"galera", s.galera},
                      {"ingest_args", s.ingest_args}};
-    j["results"] = {{"scale_out", scale_json(results)}};
+    j["results"] = Json::object();
+    if (!results.scale.empty()) j["results"]["scale_out"] = scale_json(results.scale);
+    if (!results.galera_scale.empty()) {
+      j["results"]["scale_out_galera"] = scale_json(results.galera_scale);
+    }
     write_json(s.json, j);
     std::cout << "\nresults written to " << s.json.string() << "\n";
     return 0;

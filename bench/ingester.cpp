@@ -33,16 +33,16 @@ std::optional<double> ingest_metric(std::uint16_t port, const std::string& name)
 std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesystem::path& dir,
                                       const std::string& client_id, std::size_t batch_size,
                                       std::uint16_t metrics_port,
-                                      const std::vector<std::string>& extra_args) {
+                                      const std::vector<std::string>& extra_args,
+                                      const std::string& db,
+                                      const std::vector<std::string>& topics) {
   const Settings& s = harness.settings();
   std::vector<std::string> args = {s.statesink.string(),
                                    "ingest",
                                    "--db",
-                                   s.db,
+                                   db.empty() ? s.db : db,
                                    "--mqtt",
                                    s.mqtt,
-                                   "--topic",
-                                   "#",
                                    "--client-id",
                                    client_id,
                                    "--spool-dir",
@@ -53,6 +53,10 @@ std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesys
                                    "2s",
                                    "--metrics-addr",
                                    "127.0.0.1:" + std::to_string(metrics_port)};
+  for (const std::string& topic : topics) {
+    args.emplace_back("--topic");
+    args.push_back(topic);
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   args.insert(args.end(), s.ingest_args.begin(), s.ingest_args.end());
   return std::make_unique<Child>(args, dir, dir / "ingest.log");

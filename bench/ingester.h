@@ -23,10 +23,14 @@ namespace statesink::bench {
 // One value from the ingester's Prometheus text; nullopt when unavailable.
 std::optional<double> ingest_metric(std::uint16_t port, const std::string& name);
 
+// `db` replaces the harness's database URL when given; `topics` are its
+// --topic filters.
 std::unique_ptr<Child> start_ingester(const Harness& harness, const std::filesystem::path& dir,
                                       const std::string& client_id, std::size_t batch_size,
                                       std::uint16_t metrics_port,
-                                      const std::vector<std::string>& extra_args = {});
+                                      const std::vector<std::string>& extra_args = {},
+                                      const std::string& db = {},
+                                      const std::vector<std::string>& topics = {"#"});
 
 // Returns once the ingester stores what is published; the highest id then.
 std::uint64_t wait_until_subscribed(const Harness& harness, Child& ingester, db::Connection& c);

@@ -59,6 +59,12 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
   app.add_option("--scale-max-ingesters", s.scale_max_ingesters,
                  "The scale-out phase runs 1 up to this many ingesters")
       ->capture_default_str();
+  app.add_flag("--galera", s.galera,
+               "Also run the scale-out phase into a private three-node MariaDB Galera cluster "
+               "(needs galera-4 and rsync): 1 to 3 ingesters in one share group, one per node, "
+               "then one ingester per base topic");
+  app.add_flag("--galera-only", s.galera_only,
+               "Run only the scale-out phase into the Galera cluster (and report only it)");
   app.add_option(
          "--ingest-arg", s.ingest_args,
          "Extra argument for every statesink ingest, repeatable (--ingest-arg=--sync=never)")
@@ -70,6 +76,7 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
   }
   s.sweep = !no_sweep;
   s.scale = !no_scale || s.scale_only;
+  s.galera = s.galera || s.galera_only;
   if (!mariadb_pid_file.empty()) s.mariadb_pid_file = mariadb_pid_file;
   if (s.db.empty() || s.mqtt.empty()) {
     std::cerr << "bench: give --db and --mqtt (or STATESINK_DB and STATESINK_MQTT)\n";

@@ -35,6 +35,8 @@ struct Settings {
   bool scale_only = false;
   std::size_t scale_messages = 30'000;
   unsigned scale_max_ingesters = 3;
+  bool galera = false;       // also the scale-out phase into a three-node Galera cluster
+  bool galera_only = false;  // only that phase
   std::vector<std::string> ingest_args;
 };
 

@@ -7,6 +7,7 @@
 #include "ceiling.h"
 #include "end_to_end.h"
 #include "format.h"
+#include "galera_scale.h"
 #include "latency.h"
 #include "progress.h"
 #include "scale.h"
@@ -17,8 +18,13 @@ namespace statesink::bench {
 Results run_phases(Harness& harness) {
   const Settings& s = harness.settings();
   Results results;
+  if (s.galera_only) {
+    run_galera_scale_phase(harness, results);
+    return results;
+  }
   if (s.scale_only) {
     run_scale_phase(harness, results);
+    if (s.galera) run_galera_scale_phase(harness, results);
     return results;
   }
   // Taken in turns, so that whatever else the machine does at the time
@@ -66,6 +72,7 @@ Results run_phases(Harness& harness) {
             << number(seconds_since(t), 1) << " s)\n";
   // Before the sweep, which drops the triggers for its second half.
   if (s.scale) run_scale_phase(harness, results);
+  if (s.galera) run_galera_scale_phase(harness, results);
   if (s.sweep) run_sweep(harness, results);
   return results;
 }

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <ostream>
+#include <vector>
 
 #include "format.h"
 #include "options.h"
@@ -16,9 +17,10 @@ namespace statesink::bench {
 void print_tables(std::ostream& out, const Settings& s, const Results& results,
                   const Ratios& ratios, const Json& machine, double total_seconds);
 
-// The scale-out table alone; what --scale-only prints.
+// The scale-out tables alone (one server, Galera cluster: those that ran);
+// what --scale-only and --galera-only print.
 void print_scale_table(std::ostream& out, const Settings& s, const Results& results);
-Json scale_json(const Results& results);
+Json scale_json(const std::vector<ScaleRun>& scale);
 
 Json results_json(const Settings& s, const Results& results, const Ratios& ratios,
                   const Json& machine, double total_seconds);

@@ -79,16 +79,19 @@ Json settings_json(const Settings& s) {
   settings["scale"] = s.scale;
   settings["scale_messages"] = s.scale_messages;
   settings["scale_max_ingesters"] = s.scale_max_ingesters;
+  settings["galera"] = s.galera;
   settings["ingest_args"] = s.ingest_args;
   return settings;
 }
 
 }  // namespace
 
-Json scale_json(const Results& results) {
+Json scale_json(const std::vector<ScaleRun>& scale) {
   Json runs = Json::array();
-  for (const ScaleRun& r : results.scale) {
+  for (const ScaleRun& r : scale) {
     Json j;
+    j["target"] = r.target;
+    j["by_base_topic"] = r.by_base_topic;
     j["ingesters"] = r.ingesters;
     j["messages"] = r.messages;
     j["seconds"] = std::round(r.seconds * 1000) / 1000;
@@ -106,6 +109,15 @@ Json scale_json(const Results& results) {
       each.push_back(optional_json(per_100k(cpu, r.messages), 2));
     j["ingest_cpu_seconds_per_100k_each"] = each;
     j["mariadbd_cpu_seconds_per_100k"] = optional_json(per_100k(r.mariadbd_cpu, r.messages), 2);
+    Json servers = Json::array();
+    for (const auto& cpu : r.mariadbd_cpu_each)
+      servers.push_back(optional_json(per_100k(cpu, r.messages), 2));
+    j["mariadbd_cpu_seconds_per_100k_each"] = servers;
+    if (r.cert_failures) j["galera_cert_failures"] = *r.cert_failures;
+    if (r.bf_aborts) j["galera_bf_aborts"] = *r.bf_aborts;
+    if (r.flow_control_paused_seconds) {
+      j["galera_flow_control_paused_seconds"] = optional_json(r.flow_control_paused_seconds, 3);
+    }
     j["mosquitto_cpu_seconds_per_100k"] = optional_json(per_100k(r.mosquitto_cpu, r.messages), 2);
     j["simulate_cpu_seconds_per_100k"] = optional_json(per_100k(r.simulate_cpu, r.messages), 2);
     j["facts"] = r.facts;
@@ -138,7 +150,9 @@ Json results_json(const Settings& s, const Results& results, const Ratios& ratio
   Json sweep = Json::array();
   for (const IngestRun& r : results.sweep) sweep.push_back(ingest_json(r));
   measured["batch_sweep"] = sweep;
-  if (!results.scale.empty()) measured["scale_out"] = scale_json(results);
+  if (!results.scale.empty()) measured["scale_out"] = scale_json(results.scale);
+  if (!results.galera_scale.empty())
+    measured["scale_out_galera"] = scale_json(results.galera_scale);
   if (results.ceiling_without_triggers) {
     measured["ceiling_without_triggers"] = direct_json(*results.ceiling_without_triggers);
   }

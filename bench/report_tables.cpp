@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -7,36 +8,82 @@
 
 namespace statesink::bench {
 
-void print_scale_table(std::ostream& out, const Settings& s, const Results& results) {
-  if (results.scale.empty()) return;
-  out << "\n";
-  const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
-  MarkdownTable scale({"scale-out, one share group, one server" + best, "messages", "messages/s",
-                       "batches", "conflict retries", "retries per batch", "ingest CPU (each)",
-                       "mariadbd CPU", "mosquitto CPU", "simulate CPU"});
-  for (const ScaleRun& r : results.scale) {
-    std::string each;
-    for (const double cpu : r.ingest_cpu) {
-      each += (each.empty() ? "" : " + ") + number(per_100k(cpu, r.messages), 2);
-    }
-    const double per_batch =
-        r.batches > 0 ? static_cast<double>(r.conflict_retries) / static_cast<double>(r.batches)
-                      : 0.0;
-    scale.row({std::to_string(r.ingesters) + " ingester" + (r.ingesters > 1 ? "s" : ""),
-               std::to_string(r.messages), number(r.rate, 0), std::to_string(r.batches),
-               std::to_string(r.conflict_retries), number(per_batch * 100, 1) + " %", each,
-               cell(per_100k(r.mariadbd_cpu, r.messages), 2),
-               cell(per_100k(r.mosquitto_cpu, r.messages), 2),
-               number(per_100k(r.simulate_cpu, r.messages), 2)});
-  }
-  scale.print(out);
+namespace {
+
+std::string each_cpu(const std::vector<double>& cpu, std::size_t messages) {
+  std::string each;
+  for (const double c : cpu) each += (each.empty() ? "" : " + ") + number(per_100k(c, messages), 2);
+  return each;
+}
+
+std::string each_cpu(const std::vector<std::optional<double>>& cpu, std::size_t messages) {
+  std::string each;
+  for (const auto& c : cpu) each += (each.empty() ? "" : " + ") + cell(per_100k(c, messages), 2);
+  return each;
+}
+
+std::string retries_per_batch(const ScaleRun& r) {
+  const double per_batch =
+      r.batches > 0 ? static_cast<double>(r.conflict_retries) / static_cast<double>(r.batches)
+                    : 0.0;
+  return number(per_batch * 100, 1) + " %";
+}
+
+std::string ingesters_label(const ScaleRun& r) {
+  return std::to_string(r.ingesters) + " ingester" + (r.ingesters > 1 ? "s" : "") +
+         (r.by_base_topic ? ", one base topic each" : "");
+}
+
+void print_rounds(std::ostream& out, const std::vector<ScaleRun>& runs) {
   out << "CPU in seconds per 100k messages; rounds (msg/s):";
-  for (const ScaleRun& r : results.scale) {
-    out << " " << r.ingesters << ":";
+  for (const ScaleRun& r : runs) {
+    out << " " << r.ingesters << (r.by_base_topic ? " by base topic" : "") << ":";
     for (const double rate : r.round_rates) out << " " << number(rate, 0);
     out << ";";
   }
   out << "\n";
+}
+
+}  // namespace
+
+void print_scale_table(std::ostream& out, const Settings& s, const Results& results) {
+  const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
+  if (!results.scale.empty()) {
+    out << "\n";
+    MarkdownTable scale({"scale-out, one share group, one server" + best, "messages", "messages/s",
+                         "batches", "conflict retries", "retries per batch", "ingest CPU (each)",
+                         "mariadbd CPU", "mosquitto CPU", "simulate CPU"});
+    for (const ScaleRun& r : results.scale) {
+      scale.row({ingesters_label(r), std::to_string(r.messages), number(r.rate, 0),
+                 std::to_string(r.batches), std::to_string(r.conflict_retries),
+                 retries_per_batch(r), each_cpu(r.ingest_cpu, r.messages),
+                 cell(per_100k(r.mariadbd_cpu, r.messages), 2),
+                 cell(per_100k(r.mosquitto_cpu, r.messages), 2),
+                 number(per_100k(r.simulate_cpu, r.messages), 2)});
+    }
+    scale.print(out);
+    print_rounds(out, results.scale);
+  }
+  if (!results.galera_scale.empty()) {
+    out << "\n";
+    MarkdownTable galera({"scale-out into a 3-node Galera cluster, ingester N on node N" + best,
+                          "messages", "messages/s", "batches", "conflict retries",
+                          "retries per batch", "cert failures", "BF aborts",
+                          "flow control paused s", "ingest CPU (each)",
+                          "mariadbd CPU node 1 + 2 + 3", "mosquitto CPU", "simulate CPU"});
+    for (const ScaleRun& r : results.galera_scale) {
+      galera.row({ingesters_label(r), std::to_string(r.messages), number(r.rate, 0),
+                  std::to_string(r.batches), std::to_string(r.conflict_retries),
+                  retries_per_batch(r), r.cert_failures ? std::to_string(*r.cert_failures) : "-",
+                  r.bf_aborts ? std::to_string(*r.bf_aborts) : "-",
+                  cell(r.flow_control_paused_seconds, 2), each_cpu(r.ingest_cpu, r.messages),
+                  each_cpu(r.mariadbd_cpu_each, r.messages),
+                  cell(per_100k(r.mosquitto_cpu, r.messages), 2),
+                  number(per_100k(r.simulate_cpu, r.messages), 2)});
+    }
+    galera.print(out);
+    print_rounds(out, results.galera_scale);
+  }
 }
 
 void print_tables(std::ostream& out, const Settings& s, const Results& results,

@@ -59,16 +59,26 @@ struct LatencyRun {
   double to_commit_p50 = 0, to_commit_p99 = 0;
 };
 
-// N ingesters in one share group splitting one stream into one server.
+// N ingesters in one share group splitting one stream into one server, or
+// into a Galera cluster with each ingester on a node of its own.
 struct ScaleRun {
+  std::string target;          // "server" or "galera"
+  bool by_base_topic = false;  // one base topic per ingester instead of a share group
   unsigned ingesters = 0;
   std::size_t messages = 0;
   double seconds = 0;
   double rate = 0;
-  std::uint64_t batches = 0;           // committed, summed over the ingesters
-  std::uint64_t conflict_retries = 0;  // deadlocks (1213) retried, summed
-  std::vector<double> ingest_cpu;      // CPU seconds of each ingester
-  std::optional<double> mariadbd_cpu;
+  std::uint64_t batches = 0;                             // committed, summed over the ingesters
+  std::uint64_t conflict_retries = 0;                    // deadlocks (1213) retried, summed
+  std::vector<double> ingest_cpu;                        // CPU seconds of each ingester
+  std::optional<double> mariadbd_cpu;                    // all servers together
+  std::vector<std::optional<double>> mariadbd_cpu_each;  // per server (cluster node)
+  // Galera only, summed over the nodes: local transactions that failed
+  // certification, local transactions aborted by an applier (brute force),
+  // and the time replication was paused by flow control.
+  std::optional<std::uint64_t> cert_failures;
+  std::optional<std::uint64_t> bf_aborts;
+  std::optional<double> flow_control_paused_seconds;
   std::optional<double> mosquitto_cpu;
   double simulate_cpu = 0;
   std::uint64_t facts = 0;
@@ -91,7 +101,8 @@ struct Results {
   std::optional<LatencyRun> latency;
   std::optional<DirectRun> ceiling_without_triggers;
   std::vector<IngestRun> sweep;
-  std::vector<ScaleRun> scale;  // best round for 1, 2 and 3 ingesters
+  std::vector<ScaleRun> scale;         // best round for 1, 2 and 3 ingesters
+  std::vector<ScaleRun> galera_scale;  // the same into a three-node Galera cluster
 };
 
 }  // namespace statesink::bench

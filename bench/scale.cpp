@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -58,7 +59,13 @@ void wait_until_all_subscribed(const Harness& harness, std::vector<Member>& grou
                         "statesink-bench-scale-probe-" + std::to_string(::getpid()));
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
-    probe.publish("bench/probe/ready/state", std::to_string(attempt), simulate::kQos, false);
+    // A topic per member: ingesters that split the stream by base topic
+    // subscribe to their own probe topic only, so no two of them write the
+    // same row, not even a probe's.
+    for (std::size_t k = 1; k <= group.size(); ++k) {
+      probe.publish("bench/probe" + std::to_string(k) + "/ready/state", std::to_string(attempt),
+                    simulate::kQos, false);
+    }
     probe.loop(std::chrono::milliseconds(100));
     check_running(group);
     bool all = true;
@@ -77,15 +84,31 @@ void wait_until_all_subscribed(const Harness& harness, std::vector<Member>& grou
 
 }  // namespace
 
-ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
+ScaleTarget server_target(const Harness& harness) {
+  ScaleTarget t;
+  t.name = "server";
+  t.db = harness.db_url();
+  const std::string url = harness.settings().db;
+  t.ingest_db = [url](unsigned) { return url; };
+  t.server_cpu = [&harness] {
+    return std::vector<std::optional<double>>{harness.cpu(-1).mariadbd};
+  };
+  return t;
+}
+
+ScaleRun run_scale(Harness& harness, const ScaleTarget& target, unsigned ingesters,
+                   std::size_t messages) {
   const Settings& s = harness.settings();
-  empty_tables(harness.db_url());
-  const PhaseSpace phase = harness.next_phase("scale-" + std::to_string(ingesters));
+  empty_tables(target.db);
+  const PhaseSpace phase =
+      harness.next_phase("scale-" + target.name + "-" + std::to_string(ingesters));
   const std::string group_name = "bench" + std::to_string(::getpid());
   ScaleRun r;
+  r.target = target.name;
+  r.by_base_topic = !target.base_topics.empty();
   r.ingesters = ingesters;
   r.messages = messages;
-  db::Connection c = harness.connect();
+  db::Connection c = db::Connection::open(target.db);
 
   std::vector<Member> group(ingesters);
   for (unsigned i = 0; i < ingesters; ++i) {
@@ -94,8 +117,15 @@ ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
     std::filesystem::create_directories(dir);
     m.port = testing::free_loopback_port();
     m.client_id = phase.client_id + "-" + std::to_string(i + 1);
-    m.child =
-        start_ingester(harness, dir, m.client_id, 1000, m.port, {"--share-group", group_name});
+    if (target.base_topics.empty()) {
+      m.child = start_ingester(harness, dir, m.client_id, 1000, m.port,
+                               {"--share-group", group_name}, target.ingest_db(i));
+    } else {
+      // Its own probe topic shows that it is subscribed.
+      m.child = start_ingester(
+          harness, dir, m.client_id, 1000, m.port, {}, target.ingest_db(i),
+          {target.base_topics.at(i) + "/#", "bench/probe" + std::to_string(i + 1) + "/#"});
+    }
   }
   wait_until_all_subscribed(harness, group);
   const std::uint64_t baseline = sum_metric(group, "statesink_messages_inserted_total");
@@ -119,8 +149,14 @@ ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
                                                   "0",
                                                   "--count",
                                                   std::to_string(messages)};
+  // A plain value rather than an optional: GCC 12 in Release sees the
+  // optional's payload as maybe uninitialized.
+  const bool counted = static_cast<bool>(target.counters);
+  const ScaleTarget::Counters counters_before =
+      counted ? target.counters() : ScaleTarget::Counters{};
   const auto start = Clock::now();
   const CpuSample before = harness.cpu(-1);
+  const std::vector<std::optional<double>> servers_before = target.server_cpu();
   std::vector<std::optional<double>> ingest_before;
   for (const Member& m : group) ingest_before.push_back(cpu_seconds(m.child->pid()));
   Child simulate(simulate_args, phase.dir, phase.dir / "simulate.log");
@@ -151,13 +187,24 @@ ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
   }
   r.seconds = seconds_since(start);
   const CpuSample after = harness.cpu(-1);
+  const std::vector<std::optional<double>> servers_after = target.server_cpu();
   for (std::size_t i = 0; i < group.size(); ++i) {
     r.ingest_cpu.push_back(
         delta(ingest_before[i], cpu_seconds(group[i].child->pid())).value_or(0.0));
   }
   r.rate = static_cast<double>(messages) / r.seconds;
-  r.mariadbd_cpu = delta(before.mariadbd, after.mariadbd);
+  for (std::size_t i = 0; i < servers_after.size() && i < servers_before.size(); ++i) {
+    r.mariadbd_cpu_each.push_back(delta(servers_before[i], servers_after[i]));
+    if (const auto d = r.mariadbd_cpu_each.back()) r.mariadbd_cpu = r.mariadbd_cpu.value_or(0) + *d;
+  }
   r.mosquitto_cpu = delta(before.mosquitto, after.mosquitto);
+  if (counted) {
+    const ScaleTarget::Counters now = target.counters();
+    r.cert_failures = now.cert_failures - counters_before.cert_failures;
+    r.bf_aborts = now.bf_aborts - counters_before.bf_aborts;
+    r.flow_control_paused_seconds =
+        now.flow_control_paused_seconds - counters_before.flow_control_paused_seconds;
+  }
   r.batches = sum_metric(group, "statesink_batches_total") - batches_before;
   r.conflict_retries = sum_metric(group, "statesink_db_conflict_retries_total") - retries_before;
 
@@ -183,30 +230,59 @@ ScaleRun run_scale(Harness& harness, unsigned ingesters, std::size_t messages) {
   return r;
 }
 
-void run_scale_phase(Harness& harness, Results& results) {
+std::vector<std::string> base_topics_of(const Harness& harness) {
+  std::set<std::string> bases;
+  for (const std::string& topic : harness.topics()) {
+    // BASE/DOMAIN/OBJECT_ID/ATTRIBUTE: the base is everything before the last three levels.
+    std::size_t cut = topic.size();
+    for (int level = 0; level < 3 && cut != std::string::npos; ++level) {
+      cut = cut == 0 ? std::string::npos : topic.rfind('/', cut - 1);
+    }
+    if (cut != std::string::npos) bases.insert(topic.substr(0, cut));
+  }
+  return {bases.begin(), bases.end()};
+}
+
+std::vector<ScaleRun> run_scale_rounds(Harness& harness, const ScaleTarget& target) {
   const Settings& s = harness.settings();
-  std::vector<std::optional<ScaleRun>> best(s.scale_max_ingesters);
-  std::vector<std::vector<double>> rates(s.scale_max_ingesters);
+  const bool split = !target.base_topics.empty();
+  std::vector<unsigned> counts;
+  if (split) {
+    counts.push_back(static_cast<unsigned>(target.base_topics.size()));
+  } else {
+    for (unsigned n = 1; n <= s.scale_max_ingesters; ++n) counts.push_back(n);
+  }
+  std::vector<std::optional<ScaleRun>> best(counts.size());
+  std::vector<std::vector<double>> rates(counts.size());
+  const std::string how = split ? ", one base topic each" : " in one share group";
+  const std::string into = target.name == "server" ? "" : " into " + target.name;
   for (unsigned round = 1; round <= s.repeat; ++round) {
-    for (unsigned n = 1; n <= s.scale_max_ingesters; ++n) {
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+      const unsigned n = counts[k];
       const Clock::time_point t =
-          step("scale-out: " + std::to_string(n) + " ingester(s) in one share group, " +
+          step("scale-out: " + std::to_string(n) + " ingester(s)" + how + into + ", " +
                std::to_string(s.scale_messages) + " messages (" + std::to_string(round) + "/" +
                std::to_string(s.repeat) + ")");
-      ScaleRun r = run_scale(harness, n, s.scale_messages);
+      ScaleRun r = run_scale(harness, target, n, s.scale_messages);
       done(t, r.rate);
       if (r.conflict_retries > 0) {
         std::cout << "    " << r.conflict_retries << " conflict retries in " << r.batches
                   << " batches\n";
       }
-      rates[n - 1].push_back(std::round(r.rate));
-      if (!best[n - 1] || r.rate > best[n - 1]->rate) best[n - 1] = std::move(r);
+      rates[k].push_back(std::round(r.rate));
+      if (!best[k] || r.rate > best[k]->rate) best[k] = std::move(r);
     }
   }
-  for (unsigned n = 1; n <= s.scale_max_ingesters; ++n) {
-    best[n - 1]->round_rates = rates[n - 1];
-    results.scale.push_back(*best[n - 1]);
+  std::vector<ScaleRun> out;
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    best[k]->round_rates = rates[k];
+    out.push_back(*best[k]);
   }
+  return out;
+}
+
+void run_scale_phase(Harness& harness, Results& results) {
+  results.scale = run_scale_rounds(harness, server_target(harness));
 }
 
 }  // namespace statesink::bench

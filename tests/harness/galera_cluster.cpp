@@ -7,7 +7,6 @@
 #include <cctype>
 #include <csignal>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -158,9 +157,30 @@ void GaleraCluster::prepare_node(Node& n, bool with_data) {
   }
 }
 
+// A node killed while applying DDL keeps that statement's entry in its own ddl_recovery.log.
+// Killed, it has no saved position (grastate.dat says seqno -1) and so receives a full SST;
+// rsync SST replaces the database directories and InnoDB files but not that log, and the
+// server replays the stale entry after the transfer: it drops a table the donor has just
+// sent, while its position says the table exists. The node then fails the first write set
+// on that table and is voted out as inconsistent. The log describes data the SST replaces
+// wholesale, so it goes; a node with a saved position keeps it.
+void GaleraCluster::forget_stale_ddl_log(const Node& n) {
+  std::ifstream state(n.dir / "data" / "grastate.dat");
+  std::string line;
+  bool unknown_position = false;
+  while (std::getline(state, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    std::string value;
+    if (fields >> key >> value && key == "seqno:") unknown_position = value == "-1";
+  }
+  if (unknown_position) fs::remove(n.dir / "data" / "ddl_recovery.log");
+}
+
 void GaleraCluster::launch(int number, bool bootstrap) {
   Node& n = node(number);
   prepare_node(n, bootstrap);
+  if (!bootstrap) forget_stale_ddl_log(n);
   if (bootstrap && bootstrapped_) {
     // Galera marks every node unsafe to bootstrap after a full stop, not knowing which one
     // was last; the harness always bootstraps node 1.
@@ -180,45 +200,53 @@ void GaleraCluster::launch(int number, bool bootstrap) {
   const fs::path error_log = n.dir / "mariadb.err";
   const fs::path output = n.dir / "mariadbd.out";
   for (int attempt = 1;; ++attempt) {
+    if (!n.ports_fixed) {
+      n.sql_port = free_loopback_port();
+      n.gmcast_port = free_loopback_port();
+      n.ist_port = free_loopback_port();
+      n.sst_port = free_loopback_port();
+    }
     std::string members;
-    {
-      // Joiners start from threads of their own and read each other's ports here.
-      const std::lock_guard lock(ports_mutex_);
-      if (!n.ports_fixed) {
-        n.sql_port = free_loopback_port();
-        n.gmcast_port = free_loopback_port();
-        n.ist_port = free_loopback_port();
-        n.sst_port = free_loopback_port();
-      }
-      for (const Node& other : nodes_) {
-        if (other.gmcast_port == 0) continue;
-        members += (members.empty() ? "" : ",") + std::string("127.0.0.1:") +
-                   std::to_string(other.gmcast_port);
-      }
+    for (const Node& other : nodes_) {
+      if (other.gmcast_port == 0) continue;
+      members += (members.empty() ? "" : ",") + std::string("127.0.0.1:") +
+                 std::to_string(other.gmcast_port);
     }
     const std::string self = "127.0.0.1:";
-    std::vector<std::string> args = {
-        detail::mariadb_programs().mariadbd.string(), "--no-defaults",
-        "--datadir=" + (n.dir / "data").string(), "--socket=" + (n.dir / "mysqld.sock").string(),
-        "--port=" + std::to_string(n.sql_port), "--bind-address=127.0.0.1",
-        "--pid-file=" + (n.dir / "mariadb.pid").string(), "--log-error=" + error_log.string(),
-        "--tmpdir=" + (n.dir / "tmp").string(), "--skip-name-resolve",
-        // Three servers at once: small buffers keep the cluster near 400 MB.
-        "--innodb-buffer-pool-size=64M", "--max-connections=200", "--wsrep-on=ON",
-        std::string("--wsrep-provider=") + kProvider, "--binlog-format=ROW",
-        "--innodb-autoinc-lock-mode=2", "--wsrep-sst-method=rsync",
-        "--wsrep-node-name=node" + std::to_string(number),
-        "--wsrep-cluster-address=gcomm://" + members,
-        "--wsrep-node-address=" + self + std::to_string(n.gmcast_port),
-        "--wsrep-node-incoming-address=" + self + std::to_string(n.sql_port),
-        "--wsrep-sst-receive-address=" + self + std::to_string(n.sst_port),
-        "--wsrep-provider-options=gmcast.listen_addr=tcp://" + self +
-            std::to_string(n.gmcast_port) + ";ist.recv_addr=" + self + std::to_string(n.ist_port) +
-            ";gcache.size=64M"};
+    std::vector<std::string> args;
+    if (server_account()) {
+      // mariadbd's own --user would switch users after the start, and a change of user
+      // clears the parent-death signal Process sets: a killed test would leave the nodes
+      // running. setpriv switches first and sets the signal again.
+      args = {find_program("setpriv").string(),
+              "--reuid=mysql",
+              "--regid=mysql",
+              "--init-groups",
+              "--pdeathsig=KILL",
+              "--"};
+    }
+    args.insert(
+        args.end(),
+        {detail::mariadb_programs().mariadbd.string(), "--no-defaults",
+         "--datadir=" + (n.dir / "data").string(), "--socket=" + (n.dir / "mysqld.sock").string(),
+         "--port=" + std::to_string(n.sql_port), "--bind-address=127.0.0.1",
+         "--pid-file=" + (n.dir / "mariadb.pid").string(), "--log-error=" + error_log.string(),
+         "--tmpdir=" + (n.dir / "tmp").string(), "--skip-name-resolve",
+         // Three servers at once: small buffers keep the cluster near 400 MB.
+         "--innodb-buffer-pool-size=64M", "--max-connections=200", "--wsrep-on=ON",
+         std::string("--wsrep-provider=") + kProvider, "--binlog-format=ROW",
+         "--innodb-autoinc-lock-mode=2", "--wsrep-sst-method=rsync",
+         "--wsrep-node-name=node" + std::to_string(number),
+         "--wsrep-cluster-address=gcomm://" + members,
+         "--wsrep-node-address=" + self + std::to_string(n.gmcast_port),
+         "--wsrep-node-incoming-address=" + self + std::to_string(n.sql_port),
+         "--wsrep-sst-receive-address=" + self + std::to_string(n.sst_port),
+         "--wsrep-provider-options=gmcast.listen_addr=tcp://" + self +
+             std::to_string(n.gmcast_port) + ";ist.recv_addr=" + self + std::to_string(n.ist_port) +
+             ";gcache.size=64M"});
     if (bootstrap) args.emplace_back("--wsrep-new-cluster");
     // Only the node that creates the cluster creates the account; the others receive it.
     if (bootstrap && !bootstrapped_) args.push_back("--init-file=" + (n.dir / "init.sql").string());
-    if (server_account()) args.emplace_back("--user=mysql");
 
     const std::uintmax_t log_offset = file_size_or_zero(error_log);
     Process::Options o;
@@ -231,7 +259,6 @@ void GaleraCluster::launch(int number, bool bootstrap) {
                    kStartTimeout, std::chrono::milliseconds(200)) &&
         n.process->running();
     if (ready) {
-      const std::lock_guard lock(ports_mutex_);
       n.ports_fixed = true;
       if (bootstrap) bootstrapped_ = true;
       return;
@@ -255,13 +282,12 @@ void GaleraCluster::start() {
   bool any_running = false;
   for (int i = 1; i <= kNodes; ++i) any_running = any_running || node_running(i);
   if (!any_running) launch(1, true);
-  // The joiners take their SSTs from the running nodes at the same time.
-  std::vector<std::future<void>> joins;
+  // One after the other, from this thread: the parent-death signal of a node goes to it
+  // when the thread that started it ends (see Process), so a helper thread would take
+  // its node down with it.
   for (int i = 1; i <= kNodes; ++i) {
-    if (!node_running(i))
-      joins.push_back(std::async(std::launch::async, [this, i] { launch(i, false); }));
+    if (!node_running(i)) launch(i, false);
   }
-  for (auto& join : joins) join.get();
   for (int i = 1; i <= kNodes; ++i) {
     if (!wait_synced(i, kNodes, seconds(60))) {
       throw std::runtime_error(
@@ -304,6 +330,11 @@ void GaleraCluster::start_node(int number) {
 bool GaleraCluster::node_running(int number) {
   Node& n = node(number);
   return n.process && n.process->running();
+}
+
+std::optional<pid_t> GaleraCluster::pid(int number) {
+  if (!node_running(number)) return std::nullopt;
+  return node(number).process->pid();
 }
 
 void GaleraCluster::isolate_node(int number) {
@@ -358,10 +389,12 @@ std::string GaleraCluster::node_url(int number, const std::string& database) con
          "@127.0.0.1:" + std::to_string(port(number)) + "/" + database;
 }
 
-std::string GaleraCluster::url(const std::string& database) const {
+std::string GaleraCluster::url(const std::string& database, int first) const {
+  node(first);  // throws for a node that does not exist
   std::string hosts;
-  for (int i = 1; i <= kNodes; ++i) {
-    hosts += (i == 1 ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port(i));
+  for (int k = 0; k < kNodes; ++k) {
+    const int i = (first - 1 + k) % kNodes + 1;
+    hosts += (k == 0 ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port(i));
   }
   return std::string("mysql://") + MariaDbServer::kAdminUser + ":" + MariaDbServer::kAdminPassword +
          "@" + hosts + "/" + database;

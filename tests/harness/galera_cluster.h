@@ -1,11 +1,13 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 
 #include "process.h"
@@ -19,7 +21,8 @@ namespace statesink::testing {
 //
 // When the harness runs as root the servers run as the `mysql` user, which owns their
 // directories: the rsync SST script drops to that user and cannot write a root-owned data
-// directory.
+// directory. Like every Process, the nodes die with the process that started them; create
+// and restart them from one long-lived thread.
 class GaleraCluster {
  public:
   static constexpr int kNodes = 3;
@@ -35,10 +38,14 @@ class GaleraCluster {
   // Stops every node (SIGTERM by PID), node 3 first.
   void stop();
 
-  void kill_node(int node);   // SIGKILL by PID
-  void stop_node(int node);   // SIGTERM by PID and waits for a clean exit
-  void start_node(int node);  // joins the running cluster (IST when gcache holds the gap)
+  void kill_node(int node);  // SIGKILL by PID
+  void stop_node(int node);  // SIGTERM by PID and waits for a clean exit
+  // Joins the running cluster: a node stopped cleanly catches up by IST when the donor's
+  // gcache holds the gap; a killed one has no saved position and receives a full SST.
+  void start_node(int node);
   bool node_running(int node);
+  // The node's mariadbd, while it runs (for CPU accounting).
+  std::optional<pid_t> pid(int node);
 
   // Cuts the node off from the others (gmcast.isolate=1) and waits until it has left the
   // primary component; rejoin_node() undoes it and waits until it is synced again.
@@ -54,8 +61,9 @@ class GaleraCluster {
   std::uint16_t port(int node) const;
   // mysql://admin:admin-secret@127.0.0.1:PORT/DATABASE for one node.
   std::string node_url(int node, const std::string& database) const;
-  // mysql://admin:admin-secret@127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3/DATABASE
-  std::string url(const std::string& database) const;
+  // mysql://admin:admin-secret@127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3/DATABASE, the nodes
+  // listed from `first` on (then wrapping), so a client prefers `first`.
+  std::string url(const std::string& database, int first = 1) const;
   // Creates the database on node 1 (dropping an old one of that name) and returns the URL of
   // node 1. The other nodes apply DDL in the same order; a read there that must see it sets
   // wsrep_sync_wait.
@@ -80,11 +88,11 @@ class GaleraCluster {
   Node& node(int number);
   const Node& node(int number) const;
   void prepare_node(Node& n, bool with_data);
+  void forget_stale_ddl_log(const Node& n);
   void launch(int number, bool bootstrap);
 
   std::filesystem::path dir_;
   std::array<Node, kNodes> nodes_;
-  std::mutex ports_mutex_;     // the nodes' ports, chosen while other nodes start
   bool bootstrapped_ = false;  // node 1 has created the cluster's data once
 };
 
