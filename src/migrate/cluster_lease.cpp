@@ -29,9 +29,23 @@ std::string new_holder() {
 }  // namespace
 
 void execute_past_conflicts(db::Connection& connection, const std::string& sql) {
+  retry_past_conflicts([&] { connection.execute(sql); });
+}
+
+bool table_exists(db::Connection& connection, std::string_view table) {
+  const db::Param params[] = {table};
+  return connection
+             .query(
+                 "SELECT 1 FROM information_schema.tables "
+                 "WHERE table_schema = DATABASE() AND table_name = ?",
+                 params)
+             .size() > 0;
+}
+
+void retry_past_conflicts(const std::function<void()>& action) {
   for (int attempt = 1;; ++attempt) {
     try {
-      connection.execute(sql);
+      action();
       return;
     } catch (const db::DbError& e) {
       // Galera: the same DDL or row from another node certified first.
@@ -46,7 +60,11 @@ void execute_past_conflicts(db::Connection& connection, const std::string& sql) 
 ClusterLease::ClusterLease(db::Connection& connection, std::chrono::seconds timeout,
                            std::ostream& err)
     : db_(connection), holder_(new_holder()) {
-  execute_past_conflicts(db_, kCreateTable);
+  // DDL only when needed: on Galera it runs cluster-wide (TOI) and aborts
+  // another node's migrator in the middle of its bookkeeping.
+  if (!table_exists(db_, "schema_migration_lock")) {
+    execute_past_conflicts(db_, kCreateTable);
+  }
   execute_past_conflicts(db_, "INSERT IGNORE INTO schema_migration_lock (id) VALUES (1)");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool said = false;

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "db/connection.h"
 
@@ -39,5 +41,11 @@ class ClusterLease {
 // a cluster (CREATE TABLE IF NOT EXISTS, INSERT IGNORE), again when the other
 // node's certified first (1213).
 void execute_past_conflicts(db::Connection& connection, const std::string& sql);
+// Runs `action` again after a conflict (1213), as above. For the migrator's
+// own bookkeeping: on Galera another node's DDL (a second `migrate up`
+// creating its tables) aborts whatever this node is writing at that moment.
+void retry_past_conflicts(const std::function<void()>& action);
+// Whether `table` exists in the current database.
+bool table_exists(db::Connection& connection, std::string_view table);
 
 }  // namespace statesink::migrate

@@ -207,7 +207,13 @@ bool Migrator::table_exists() {
              "WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'") != "0";
 }
 
-void Migrator::ensure_table() { execute_past_conflicts(db_, kCreateTable); }
+void Migrator::ensure_table() {
+  // Not even IF NOT EXISTS when it is there: on Galera the DDL runs
+  // cluster-wide and aborts another node's migrator mid-bookkeeping.
+  if (!table_exists()) {
+    execute_past_conflicts(db_, kCreateTable);
+  }
+}
 
 std::vector<Migrator::Record> Migrator::read_records() {
   std::vector<Record> records;
@@ -381,20 +387,28 @@ void Migrator::apply(const Migration& m, const Record* partial, MigrationLock& l
   const std::string applied_by = "statesink " + std::string(kVersion) + " on " + host_name();
   const std::uint64_t total = statements.size();
   const std::string done = prefix_checksum(statements, start);
+  // Bookkeeping retried past conflicts: on Galera, a second migrator's DDL
+  // aborts these writes (1213) while this one holds the lease.
   if (partial) {
-    db_.execute(
-        "UPDATE schema_migrations SET name = ?, checksum = ?, state = 'applying', "
-        "statements_total = ?, started_at = UTC_TIMESTAMP(6), applied_by = "
-        "CONCAT(CURRENT_USER(), ' with ', ?), error = NULL WHERE version = ?",
-        std::array<db::Param, 5>{std::string_view(m.name), std::string_view(m.checksum), total,
-                                 std::string_view(applied_by), m.version});
+    retry_past_conflicts([&] {
+      db_.execute(
+          "UPDATE schema_migrations SET name = ?, checksum = ?, state = 'applying', "
+          "statements_total = ?, started_at = UTC_TIMESTAMP(6), applied_by = "
+          "CONCAT(CURRENT_USER(), ' with ', ?), error = NULL WHERE version = ?",
+          std::array<db::Param, 5>{std::string_view(m.name), std::string_view(m.checksum), total,
+                                   std::string_view(applied_by), m.version});
+    });
   } else {
-    db_.execute(
-        "INSERT INTO schema_migrations (version, name, checksum, state, statements_done, "
-        "statements_total, done_checksum, started_at, applied_by) VALUES (?, ?, ?, 'applying', 0, "
-        "?, ?, UTC_TIMESTAMP(6), CONCAT(CURRENT_USER(), ' with ', ?))",
-        std::array<db::Param, 6>{m.version, std::string_view(m.name), std::string_view(m.checksum),
-                                 total, std::string_view(done), std::string_view(applied_by)});
+    retry_past_conflicts([&] {
+      db_.execute(
+          "INSERT INTO schema_migrations (version, name, checksum, state, statements_done, "
+          "statements_total, done_checksum, started_at, applied_by) VALUES (?, ?, ?, 'applying', "
+          "0, "
+          "?, ?, UTC_TIMESTAMP(6), CONCAT(CURRENT_USER(), ' with ', ?))",
+          std::array<db::Param, 6>{m.version, std::string_view(m.name),
+                                   std::string_view(m.checksum), total, std::string_view(done),
+                                   std::string_view(applied_by)});
+    });
   }
 
   db::Statement progress = db_.prepare(
@@ -404,7 +418,8 @@ void Migrator::apply(const Migration& m, const Record* partial, MigrationLock& l
   for (std::size_t i = start; i < statements.size(); ++i) {
     const SqlStatement& s = statements[i];
     try {
-      db_.execute(s.text);
+      // A statement a conflict aborted (1213) was not applied: run it again.
+      retry_past_conflicts([&] { db_.execute(s.text); });
     } catch (const db::DbError& e) {
       const std::string where = "statement " + std::to_string(i + 1) + " of " +
                                 std::to_string(total) + " (" + m.up_file() + " line " +
@@ -427,17 +442,21 @@ void Migrator::apply(const Migration& m, const Record* partial, MigrationLock& l
                            std::to_string(i + 1) + ".");
     }
     const std::string prefix = prefix_checksum(statements, i + 1);
-    progress.execute(
-        std::array<db::Param, 3>{std::uint64_t{i + 1}, std::string_view(prefix), m.version});
+    retry_past_conflicts([&] {
+      progress.execute(
+          std::array<db::Param, 3>{std::uint64_t{i + 1}, std::string_view(prefix), m.version});
+    });
     lock.keep_alive();
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - started)
                            .count();
-  db_.execute(
-      "UPDATE schema_migrations SET state = 'applied', applied_at = UTC_TIMESTAMP(6), "
-      "execution_ms = ?, error = NULL WHERE version = ?",
-      std::array<db::Param, 2>{static_cast<std::uint64_t>(elapsed), m.version});
+  retry_past_conflicts([&] {
+    db_.execute(
+        "UPDATE schema_migrations SET state = 'applied', applied_at = UTC_TIMESTAMP(6), "
+        "execution_ms = ?, error = NULL WHERE version = ?",
+        std::array<db::Param, 2>{static_cast<std::uint64_t>(elapsed), m.version});
+  });
   out_ << "applied " << m.label() << " (" << total << " statement" << (total == 1 ? "" : "s")
        << ", " << elapsed << " ms)\n";
 }
