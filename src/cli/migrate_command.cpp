@@ -18,7 +18,7 @@ namespace {
 
 // Versions are shown as 0008; the number parser would read a leading zero as
 // octal and refuse 0008, so the zeros go first.
-std::string decimal_version(std::string text) {
+std::string decimal_version(const std::string& text) {
   const std::size_t digit = text.find_first_not_of('0');
   return digit == std::string::npos ? (text.empty() ? text : std::string("0")) : text.substr(digit);
 }

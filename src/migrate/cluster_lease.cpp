@@ -34,12 +34,12 @@ void execute_past_conflicts(db::Connection& connection, const std::string& sql) 
 
 bool table_exists(db::Connection& connection, std::string_view table) {
   const db::Param params[] = {table};
-  return connection
-             .query(
-                 "SELECT 1 FROM information_schema.tables "
-                 "WHERE table_schema = DATABASE() AND table_name = ?",
-                 params)
-             .size() > 0;
+  return !connection
+              .query(
+                  "SELECT 1 FROM information_schema.tables "
+                  "WHERE table_schema = DATABASE() AND table_name = ?",
+                  params)
+              .empty();
 }
 
 void retry_past_conflicts(const std::function<void()>& action) {
