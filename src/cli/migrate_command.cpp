@@ -62,9 +62,7 @@ void keep_partitions_ahead(Context& context, db::Connection& connection) {
                   << split.added.back() << "\n";
     }
   } else if (table.kind == history::Partitioning::none &&
-             connection.query_value("SELECT 1 FROM information_schema.tables "
-                                    "WHERE table_schema = DATABASE() "
-                                    "AND table_name = 'messages_conversion'")) {
+             connection.has_table("messages_conversion")) {
     context.out << "messages held rows already, so migration 0010 left it unpartitioned; "
                    "statesink partitions convert --dry-run shows how to convert it\n";
   }

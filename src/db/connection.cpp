@@ -142,6 +142,15 @@ bool Connection::is_galera_node() {
   return !rows.empty() && rows[0][1] && *rows[0][1] == "ON";
 }
 
+bool Connection::has_table(std::string_view table) {
+  const Param params[] = {table};
+  return !query(
+              "SELECT 1 FROM information_schema.tables "
+              "WHERE table_schema = DATABASE() AND table_name = ?",
+              params)
+              .empty();
+}
+
 std::string Connection::cluster_not_ready() {
   if (!is_galera_node()) {
     return "";

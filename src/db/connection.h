@@ -38,6 +38,8 @@ class Connection {
 
   // True when the server is a node of a Galera cluster (wsrep_on).
   bool is_galera_node();
+  // True when `table` (or a view of that name) exists in the current database.
+  bool has_table(std::string_view table);
 
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;

@@ -17,16 +17,6 @@ constexpr const char* kShadow = "messages_partitioned";
 constexpr const char* kOld = "messages_unpartitioned";
 constexpr const char* kCopyTrigger = "messages_conversion_copy";
 
-bool table_exists(db::Connection& connection, std::string_view table) {
-  const db::Param params[] = {table};
-  return !connection
-              .query(
-                  "SELECT 1 FROM information_schema.tables "
-                  "WHERE table_schema = DATABASE() AND table_name = ?",
-                  params)
-              .empty();
-}
-
 struct TriggerOn {
   std::string name;
   std::string table;
@@ -133,7 +123,7 @@ std::string retarget(const std::string& definition, const std::string& name,
 }  // namespace
 
 void refuse_during_conversion(db::Connection& connection, std::string_view what) {
-  if (!table_exists(connection, "messages_conversion")) {
+  if (!connection.has_table("messages_conversion")) {
     return;
   }
   if (connection.query_value("SELECT COUNT(*) FROM messages_conversion").value_or("0") != "0") {
@@ -157,11 +147,11 @@ MessageConversion::MessageConversion(db::Connection& connection, std::ostream& o
 
 MessageConversion::Tables MessageConversion::inspect() {
   Tables t;
-  t.live = table_exists(db_, "messages");
+  t.live = db_.has_table("messages");
   t.live_partitioned = t.live && read_partitions(db_).kind != Partitioning::none;
-  t.shadow = table_exists(db_, kShadow);
-  t.old = table_exists(db_, kOld);
-  if (!table_exists(db_, "messages_conversion")) {
+  t.shadow = db_.has_table(kShadow);
+  t.old = db_.has_table(kOld);
+  if (!db_.has_table("messages_conversion")) {
     throw std::runtime_error(
         "the database lacks migration 0010 (messages_conversion); run statesink migrate up");
   }
@@ -251,7 +241,7 @@ void MessageConversion::describe_plan(const Tables& tables, const ConversionOpti
 }
 
 void MessageConversion::prepare_copy() {
-  if (!table_exists(db_, kShadow)) {
+  if (!db_.has_table(kShadow)) {
     db_.execute(std::string("CREATE TABLE ") + kShadow + " LIKE messages");
   }
   if (read_partitions(db_, kShadow).kind == Partitioning::none) {

@@ -6,19 +6,6 @@
 #include "db/statement.h"
 
 namespace statesink::history {
-namespace {
-
-bool has_table(db::Connection& connection, std::string_view table) {
-  const db::Param params[] = {table};
-  return !connection
-              .query(
-                  "SELECT 1 FROM information_schema.tables "
-                  "WHERE table_schema = DATABASE() AND table_name = ?",
-                  params)
-              .empty();
-}
-
-}  // namespace
 
 PrunableMessages count_prunable(db::Connection& connection, UtcTime cutoff,
                                 std::optional<UtcTime> from) {
@@ -34,7 +21,7 @@ PrunableMessages count_prunable(db::Connection& connection, UtcTime cutoff,
 PruneProgress prune_messages(db::Connection& connection, UtcTime cutoff, std::uint32_t batch,
                              const std::function<void(const PruneProgress&)>& progress) {
   const auto start = std::chrono::steady_clock::now();
-  const bool with_rejections = has_table(connection, "message_rejections");
+  const bool with_rejections = connection.has_table("message_rejections");
   const std::string cutoff_text = format_sql_datetime(cutoff);
   const std::string limit = " ORDER BY received_at, id LIMIT " + std::to_string(batch);
   // Every chunk continues after the last row of the one before, in the order

@@ -32,16 +32,6 @@ void execute_past_conflicts(db::Connection& connection, const std::string& sql) 
   retry_past_conflicts([&] { connection.execute(sql); });
 }
 
-bool table_exists(db::Connection& connection, std::string_view table) {
-  const db::Param params[] = {table};
-  return !connection
-              .query(
-                  "SELECT 1 FROM information_schema.tables "
-                  "WHERE table_schema = DATABASE() AND table_name = ?",
-                  params)
-              .empty();
-}
-
 void retry_past_conflicts(const std::function<void()>& action) {
   for (int attempt = 1;; ++attempt) {
     try {
@@ -62,7 +52,7 @@ ClusterLease::ClusterLease(db::Connection& connection, std::chrono::seconds time
     : db_(connection), holder_(new_holder()) {
   // DDL only when needed: on Galera it runs cluster-wide (TOI) and aborts
   // another node's migrator in the middle of its bookkeeping.
-  if (!table_exists(db_, "schema_migration_lock")) {
+  if (!db_.has_table("schema_migration_lock")) {
     execute_past_conflicts(db_, kCreateTable);
   }
   execute_past_conflicts(db_, "INSERT IGNORE INTO schema_migration_lock (id) VALUES (1)");

@@ -4,7 +4,6 @@
 #include <functional>
 #include <ostream>
 #include <string>
-#include <string_view>
 
 #include "db/connection.h"
 
@@ -45,7 +44,5 @@ void execute_past_conflicts(db::Connection& connection, const std::string& sql);
 // own bookkeeping: on Galera another node's DDL (a second `migrate up`
 // creating its tables) aborts whatever this node is writing at that moment.
 void retry_past_conflicts(const std::function<void()>& action);
-// Whether `table` exists in the current database.
-bool table_exists(db::Connection& connection, std::string_view table);
 
 }  // namespace statesink::migrate

@@ -201,11 +201,7 @@ Migrator::Migrator(db::Connection& connection, MigrationSet migrations, std::ost
       err_(err),
       options_(options) {}
 
-bool Migrator::table_exists() {
-  return db_.query_value(
-             "SELECT COUNT(*) FROM information_schema.tables "
-             "WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'") != "0";
-}
+bool Migrator::table_exists() { return db_.has_table("schema_migrations"); }
 
 void Migrator::ensure_table() {
   // Not even IF NOT EXISTS when it is there: on Galera the DDL runs
