@@ -30,37 +30,7 @@ while [ $# -gt 0 ]; do
 done
 
 start=$(date +%s)
-"$repo/scripts/install-deps.sh"
-build=$repo/build-bench
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTATESINK_TESTS=ON >/dev/null
-cmake --build "$build" --target statesink devservers statesink_prune_bench
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/statesink-prune-bench.XXXXXX")
-servers_pid=""
-cleanup() {
-  if [ -n "$servers_pid" ] && kill -0 "$servers_pid" 2>/dev/null; then
-    kill -TERM "$servers_pid" 2>/dev/null || true
-    wait "$servers_pid" 2>/dev/null || true
-  fi
-  if [ -n "$keep" ]; then
-    echo "prune bench: kept $work"
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$build/devservers" --dir "$work/servers" >"$work/devservers.log" 2>&1 &
-servers_pid=$!
-wait_for_devservers "$servers_pid" "$work/servers/servers.env" "$work/devservers.log" "prune bench" 60
-db=$(sed -n 's/^STATESINK_DB=//p' "$work/servers/servers.env")
-
-if ! (cd "$work" && "$build/statesink" migrate up --db "$db" >"$work/migrate.log" 2>&1); then
-  echo "prune bench: migrating failed:" >&2
-  cat "$work/migrate.log" >&2
-  exit 1
-fi
+bench_setup "prune bench" statesink_prune_bench
 
 (cd "$work" && "$build/statesink_prune_bench" --statesink "$build/statesink" --db "$db" \
   ${pass[@]+"${pass[@]}"})

@@ -36,38 +36,7 @@ done
 case $json in /*) ;; *) json=$PWD/$json ;; esac
 
 start=$(date +%s)
-"$repo/scripts/install-deps.sh"
-build=$repo/build-bench
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTATESINK_TESTS=ON >/dev/null
-cmake --build "$build" --target statesink devservers statesink_bench
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/statesink-bench.XXXXXX")
-servers_pid=""
-cleanup() {
-  if [ -n "$servers_pid" ] && kill -0 "$servers_pid" 2>/dev/null; then
-    kill -TERM "$servers_pid" 2>/dev/null || true
-    wait "$servers_pid" 2>/dev/null || true
-  fi
-  if [ -n "$keep" ]; then
-    echo "bench: logs kept in $work"
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$build/devservers" --dir "$work/servers" >"$work/devservers.log" 2>&1 &
-servers_pid=$!
-wait_for_devservers "$servers_pid" "$work/servers/servers.env" "$work/devservers.log" bench 60
-db=$(sed -n 's/^STATESINK_DB=//p' "$work/servers/servers.env")
-mqtt=$(sed -n 's/^STATESINK_MQTT=//p' "$work/servers/servers.env")
-
-if ! (cd "$work" && "$build/statesink" migrate up --db "$db" >"$work/migrate.log" 2>&1); then
-  echo "bench: migrating failed:" >&2
-  cat "$work/migrate.log" >&2
-  exit 1
-fi
+bench_setup bench statesink_bench
 
 # `mosquitto -h` prints its version and exits non-zero.
 broker_version=$({ mosquitto -h 2>/dev/null || true; } | sed -n 's/^mosquitto version \(.*\)$/Mosquitto \1/p' | head -1)
