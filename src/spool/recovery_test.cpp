@@ -154,8 +154,9 @@ TEST(Recovery, DamageInsideAnOlderSegmentIsSetAsideAndIngestionGoesOn) {
   EXPECT_EQ(read_seqs(again), (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 9, 10, 11, 12, 13}));
 }
 
-TEST(Recovery, DamageInsideTheNewestSegmentIsNotTakenForATornWrite) {
-  TempDir dir;
+// One segment of records 1..5 with a byte of record 2 flipped: damage inside
+// the newest segment, not a torn write at its end.
+SpoolOptions five_records_damaged_in_the_second(const TempDir& dir) {
   SpoolOptions options = options_in(dir.path());
   options.segment_bytes = 1 << 20;
   {
@@ -164,7 +165,13 @@ TEST(Recovery, DamageInsideTheNewestSegmentIsNotTakenForATornWrite) {
       spool.append(sample(n).view());
     }
   }
-  flip_byte(segment(dir.path(), 1), kSegmentHeaderSize + kSampleSize + 50);  // in record 2
+  flip_byte(segment(dir.path(), 1), kSegmentHeaderSize + kSampleSize + 50);
+  return options;
+}
+
+TEST(Recovery, DamageInsideTheNewestSegmentIsNotTakenForATornWrite) {
+  TempDir dir;
+  const SpoolOptions options = five_records_damaged_in_the_second(dir);
   Spool spool(options);
   ASSERT_EQ(spool.recovery().problems.size(), 1u);
   EXPECT_NE(spool.recovery().problems[0].find("up to sequence number 5"), std::string::npos)
@@ -178,15 +185,7 @@ TEST(Recovery, DamageInsideTheNewestSegmentIsNotTakenForATornWrite) {
 
 TEST(Recovery, NumbersOnlyInSetAsideDataStayUsedAcrossRestarts) {
   TempDir dir;
-  SpoolOptions options = options_in(dir.path());
-  options.segment_bytes = 1 << 20;
-  {
-    Spool spool(options);
-    for (std::uint64_t n = 1; n <= 5; ++n) {
-      spool.append(sample(n).view());
-    }
-  }
-  flip_byte(segment(dir.path(), 1), kSegmentHeaderSize + kSampleSize + 50);  // in record 2
+  const SpoolOptions options = five_records_damaged_in_the_second(dir);
   { Spool first(options); }  // sets records 2..5 aside, appends nothing
   Spool second(options);
   EXPECT_TRUE(second.recovery().problems.empty());
