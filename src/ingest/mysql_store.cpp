@@ -78,8 +78,9 @@ MysqlStore::MysqlStore(const config::DbUrl& url, std::string spool_id, std::size
   normalise_batches_ = procedure && *procedure != "0";
   if (!normalise_batches_) {
     // Not an error: the trigger gives the same rows, at more server CPU.
-    log::info("normalise_batch() is not there for this account (migration 0009, and GRANT "
-              "EXECUTE as in sql/grants.sql): the trigger normalises every batch");
+    log::info(
+        "normalise_batch() is not there for this account (migration 0009, and GRANT "
+        "EXECUTE as in sql/grants.sql): the trigger normalises every batch");
   }
 }
 
@@ -181,9 +182,11 @@ bool MysqlStore::insert_rows(std::uint64_t from, std::span<const spool::Record> 
   if (!move_progress(from, records.back().seq)) {
     return false;  // the transaction rolls back, though it holds nothing
   }
-  // The trigger collects the new ids in this variable instead of
-  // normalising each row; normalise_batch() below reads and clears it. Set at
-  // every attempt, so ids of an attempt that rolled back never carry over.
+  // With the variable set, the trigger collects each new row's key (id and
+  // received_at) instead of normalising the row; normalise_batch() below
+  // reads and clears it. A user variable outlives a rollback, so it is set at
+  // every attempt, also to NULL for the trigger's path: keys of a failed
+  // set-based attempt must not make the trigger collect instead of normalise.
   connection_.execute(set_based ? "SET @statesink_batch_ids = ''"
                                 : "SET @statesink_batch_ids = NULL");
   std::size_t done = 0;
