@@ -20,10 +20,10 @@ namespace {
 constexpr std::size_t kTakeoverCloses = 3;
 constexpr std::chrono::seconds kTakeoverWindow{60};
 
-std::string joined(const std::vector<std::string>& filters) {
+std::string joined(const std::vector<std::string>& filters, std::string_view separator = "\n") {
   std::string text;
   for (const auto& f : filters) {
-    text += (text.empty() ? "" : "\n") + f;
+    text += (text.empty() ? std::string() : std::string(separator)) + f;
   }
   return text;
 }
@@ -79,10 +79,7 @@ void Receiver::on_connected(bool session_present) {
   const bool subscribe = !session_present || !subscriptions_kept();
   if (!ever_connected_) {
     ever_connected_ = true;
-    std::string filters;
-    for (const auto& f : subscriptions()) {
-      filters += (filters.empty() ? "" : ", ") + f;
-    }
+    const std::string filters = joined(subscriptions(), ", ");
     log::info("connected to " + options_.client.url.redacted() + " as " +
               options_.client.client_id +
               (session_present ? " (session resumed)" : " (new session)") +
@@ -105,6 +102,9 @@ void Receiver::on_subscribed(const std::vector<int>& granted) {
   }
   if (all) {
     std::ofstream(subscribed_file_, std::ios::trunc) << joined(subscriptions());
+    // Only from here on does the broker route new messages to this session;
+    // what was published before went to no one (a new session has no queue).
+    log::info("the broker confirmed the subscription to " + joined(subscriptions(), ", "));
   }
 }
 

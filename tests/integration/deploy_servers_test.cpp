@@ -10,6 +10,7 @@
 
 #include "db/error.h"
 #include "deploy_files.h"
+#include "ingest_log.h"
 #include "normalise_fixture.h"
 
 namespace statesink::testing {
@@ -395,8 +396,8 @@ TEST_F(DeployDatabase, ComposeIngestSettingsRecordIntoTheDashboard) {
   options.stderr_file = log;
   auto ingester = std::make_unique<Process>(
       std::vector<std::string>{servers().statesink.string(), "ingest"}, options);
-  ASSERT_TRUE(wait_until([&] { return read_file(log).find("subscribing to") != std::string::npos; },
-                         std::chrono::seconds(60)))
+  ASSERT_TRUE(
+      wait_until([&] { return ingester_subscribed(read_file(log)); }, std::chrono::seconds(60)))
       << read_file(log);
   EXPECT_THAT(read_file(log), HasSubstr("as " + env.at("STATESINK_CLIENT_ID")));
 

@@ -208,14 +208,8 @@ class GaleraTest : public ::testing::Test {
     o.stderr_file = ingester.log;
     o.unset_env = {"STATESINK_DB", "STATESINK_MQTT", "STATESINK_TOPICS", "STATESINK_CLIENT_ID"};
     ingester.process = std::make_unique<Process>(args, o);
-    // Until it has subscribed, a message published could go unseen.
-    const bool subscribed = wait_until(
-        [&] {
-          const std::string text = read_text(ingester.log);
-          return text.find("; subscribing to") != std::string::npos ||
-                 text.find("; subscribed to") != std::string::npos;
-        },
-        seconds(30));
+    const bool subscribed =
+        wait_until([&] { return ingester_subscribed(read_text(ingester.log)); }, seconds(30));
     EXPECT_TRUE(subscribed) << read_text(ingester.log);
     return ingester;
   }

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "config/url.h"
+#include "ingest_log.h"
 #include "mqtt/publisher.h"
 #include "process.h"
 #include "servers.h"
@@ -106,15 +107,8 @@ class IngestTest : public ::testing::Test {
   Ingester start_ingester(const std::string& tag = "a", std::vector<std::string> extra = {}) {
     Ingester ingester = launch_ingester(tag, std::move(extra));
     const auto& log = ingester.log;
-    // Subscribed (or resuming a session that is) once the log says so; until
-    // then a publish could go unseen.
-    if (!wait_until(
-            [&] {
-              const std::string text = read_text(log);
-              return text.find("; subscribing to") != std::string::npos ||
-                     text.find("; subscribed to") != std::string::npos;
-            },
-            std::chrono::seconds(30))) {
+    if (!wait_until([&] { return ingester_subscribed(read_text(log)); },
+                    std::chrono::seconds(30))) {
       ADD_FAILURE() << "ingester did not subscribe:\n" << read_text(log);
     }
     return ingester;
