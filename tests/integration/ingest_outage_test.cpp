@@ -2,12 +2,25 @@
 // the broker restarted, and payloads that are odd, huge or empty.
 #include <httplib.h>
 
+#include <chrono>
+#include <ctime>
+
 #include "ingest_fixture.h"
 
 namespace statesink::testing {
 namespace {
 
 using ::testing::HasSubstr;
+
+// `at` in UTC as strftime's `pattern` writes it.
+std::string utc(std::chrono::system_clock::time_point at, const char* pattern) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(at);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[64];
+  std::strftime(text, sizeof text, pattern, &tm);
+  return text;
+}
 
 std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -118,6 +131,59 @@ TEST_F(IngestTest, DatabaseStoppedMidStreamLosesAndRepeatsNothing) {
   const std::string log = read_text(ingester.log);
   EXPECT_EQ(occurrences(log, "unavailable"), 1U) << log;
   EXPECT_EQ(occurrences(log, " back after "), 1U) << log;
+}
+
+// Home Assistant's own times survive a backlog: changes made an hour before the
+// ingester came back arrive within a second or two, and their facts still say
+// when each change happened (reported_at), beside when it arrived (recorded_at).
+TEST_F(IngestTest, ABacklogDeliveredAnHourLateKeepsItsEventTimes) {
+  {
+    Ingester ingester = start_ingester();
+    ASSERT_EQ(ingester.process->stop(), 0);
+  }
+  // While the ingester is away, the broker queues for its session: per change
+  // the state, last_updated and an attribute, in Home Assistant's order.
+  constexpr int kChanges = 600;
+  const auto hour_ago = std::chrono::system_clock::now() - std::chrono::hours(1);
+  Publisher publisher(name_ + "-pub");
+  for (int i = 0; i < kChanges; ++i) {
+    const std::string entity = prefix() + "/sensor/s" + std::to_string(i % 40);
+    const auto at = hour_ago + std::chrono::seconds(i);
+    publisher.publish(entity + "/state", std::to_string(i));
+    publisher.publish(entity + "/last_updated", utc(at, "%Y-%m-%dT%H:%M:%S+00:00"));
+    publisher.publish(entity + "/friendly_name", "\"S " + std::to_string(i) + "\"");
+  }
+  ASSERT_TRUE(publisher.wait_acked(std::chrono::seconds(60)));
+
+  Ingester ingester = start_ingester();
+  ASSERT_TRUE(wait_for_rows(3 * kChanges)) << read_text(ingester.log);
+  ASSERT_EQ(ingester.process->stop(), 0);
+
+  // Every state fact has the time its last_updated gave, which is the hour-old
+  // time the change was made, while it arrived just now.
+  EXPECT_EQ(sql("SELECT COUNT(*), COUNT(f.reported_at), "
+                "SUM(f.reported_at = l.reported_at AND f.happened_at = l.reported_at), "
+                "SUM(f.recorded_at > f.reported_at + INTERVAL 50 MINUTE) "
+                "FROM facts f JOIN states s ON s.id = f.state_id AND s.label = 'state' "
+                "JOIN messages m ON m.id = f.message_id "
+                "JOIN messages ml ON ml.topic = REPLACE(m.topic, '/state', '/last_updated') "
+                "AND ml.received_at >= m.received_at "
+                "AND NOT EXISTS (SELECT 1 FROM messages m2 WHERE m2.topic = ml.topic "
+                "AND m2.received_at >= m.received_at AND m2.received_at < ml.received_at) "
+                "JOIN facts l ON l.message_id = ml.id"),
+            std::to_string(kChanges) + "\t" + std::to_string(kChanges) + "\t" +
+                std::to_string(kChanges) + "\t" + std::to_string(kChanges) + "\n");
+  // The first change's state: exactly the hour-old time that was published.
+  EXPECT_EQ(sql("SELECT f.reported_at = '" + utc(hour_ago, "%Y-%m-%d %H:%M:%S") +
+                "' FROM facts f JOIN messages m ON m.id = f.message_id "
+                "WHERE m.topic = '" +
+                prefix() + "/sensor/s0/state' AND f.fact = '0'"),
+            "1\n");
+  // An attribute has no event time of its own: it falls back to its arrival.
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM facts f JOIN states s ON s.id = f.state_id "
+                "WHERE s.label = 'friendly_name' AND (f.reported_at IS NOT NULL "
+                "OR f.happened_at <> f.recorded_at)"),
+            "0\n");
 }
 
 TEST_F(IngestTest, KeepsPartitionsAheadAndLosesNothingWhileMessagesIsConverted) {

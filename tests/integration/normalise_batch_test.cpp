@@ -91,7 +91,14 @@ class StreamGenerator {
                              std::string(65536, 'x')});
     } else if (kind == 1 || kind == 2) {
       m.topic = base + "/" + entity + (kind == 1 ? "/last_updated" : "/last_changed");
-      m.payload = "2024-05-01T12:00:0" + std::to_string(pick({0, 1, 2})) + "+00:00";
+      // Mostly Home Assistant's own form, an hour or so before reception; now
+      // and then another offset, Z, a repeat, or no time at all.
+      const std::int64_t at =
+          clock_us_ - pick({0, 1, 3600, 3600, 3600, 7200}) * 1'000'000 - pick({0, 0, 512'345});
+      m.payload =
+          pick_text({iso(at, "+00:00"), iso(at, "+00:00"), iso(at, "+00:00"), iso(at, "+02:00"),
+                     iso(at, "Z"), iso(at, "-05:30"), "2024-05-01T12:00:00+00:00",
+                     "2026-02-30T12:00:00+00:00", "2026-01-01T24:00:00+00:00", "garbage", ""});
     } else if (kind == 3) {
       m.topic =
           base + "/" + entity + "/" +
@@ -104,6 +111,17 @@ class StreamGenerator {
       m.payload = pick_text({"1", "1.0", "on", "\"on\""});
     }
     return m;
+  }
+
+  // The date and time of `us` as Home Assistant writes them, with `zone`
+  // appended as it stands (the digits stay those of UTC).
+  static std::string iso(std::int64_t us, const std::string& zone) {
+    std::string text = format(us);
+    text[10] = 'T';
+    if (text.ends_with(".000000")) {
+      text.resize(text.size() - 7);
+    }
+    return text + zone;
   }
 
   static std::string format(std::int64_t us) {
@@ -154,12 +172,19 @@ class NormaliseBatchTest : public NormaliseTest {
     transaction.commit();
   }
 
-  void feed(std::uint64_t seed, std::size_t batches, std::size_t max_batch) {
+  // `topic_order`: each batch sorted by topic, keeping each topic's order, as
+  // the ingester writes them (so last_updated comes before state).
+  void feed(std::uint64_t seed, std::size_t batches, std::size_t max_batch,
+            bool topic_order = false) {
     StreamGenerator generator(seed);
     std::mt19937_64 sizes(seed + 1);
     for (std::size_t i = 0; i < batches; ++i) {
       const auto size = std::uniform_int_distribution<std::size_t>(1, max_batch)(sizes);
-      const std::vector<Message> batch = generator.next_batch(size);
+      std::vector<Message> batch = generator.next_batch(size);
+      if (topic_order) {
+        std::stable_sort(batch.begin(), batch.end(),
+                         [](const Message& a, const Message& b) { return a.topic < b.topic; });
+      }
       insert(batch);
       insert_as_batch(*batch_connection_, batch);
     }
@@ -175,8 +200,8 @@ class NormaliseBatchTest : public NormaliseTest {
         "JOIN entities e ON e.id = s.entity_id JOIN base_topics b ON b.id = e.base_topic_id "
         "ORDER BY s.topic_hash",
         // Facts in id order: the history's order must match too.
-        "SELECT f.message_id, HEX(s.topic_hash), HEX(f.fact), f.num_value, f.recorded_at "
-        "FROM facts f JOIN states s ON s.id = f.state_id ORDER BY f.id",
+        "SELECT f.message_id, HEX(s.topic_hash), HEX(f.fact), f.num_value, f.recorded_at, "
+        "f.reported_at FROM facts f JOIN states s ON s.id = f.state_id ORDER BY f.id",
         "SELECT HEX(s.topic_hash), f.message_id, HEX(c.value), c.num_value, c.last_changed, "
         "c.last_seen, c.times_seen, c.last_message_id FROM current_states c "
         "JOIN states s ON s.id = c.state_id JOIN facts f ON f.id = c.fact_id "
@@ -214,6 +239,20 @@ class NormaliseBatchTest : public NormaliseTest {
     EXPECT_GT(per_row[5].size(), 10U);
   }
 
+  // The long streams must give event time both ways: states that found their
+  // last_updated, and states that did not.
+  void expect_event_times_exercised() {
+    const auto states_with_event_time = [this](bool known) {
+      return std::stoi(
+          db().query_value(std::string("SELECT COUNT(*) FROM facts f JOIN states s ON s.id = "
+                                       "f.state_id WHERE s.label = 'state' AND f.reported_at IS ") +
+                           (known ? "NOT NULL" : "NULL"))
+              .value_or("0"));
+    };
+    EXPECT_GT(states_with_event_time(true), 10);
+    EXPECT_GT(states_with_event_time(false), 10);
+  }
+
   void keep_every_message() {
     for (db::Connection* c : {&db(), &*batch_connection_}) {
       c->execute("UPDATE settings SET value = '1' WHERE name = 'keep_every_message'");
@@ -230,6 +269,15 @@ TEST_F(NormaliseBatchTest, SameRowsAsTheTriggerForGeneratedStreams) {
     feed(seed, 60, 40);
   }
   expect_same_tables();
+  expect_event_times_exercised();
+}
+
+TEST_F(NormaliseBatchTest, SameRowsAsTheTriggerInTopicOrder) {
+  for (std::uint64_t seed : {4U, 5U}) {
+    feed(seed, 60, 40, true);
+  }
+  expect_same_tables();
+  expect_event_times_exercised();
 }
 
 TEST_F(NormaliseBatchTest, SameRowsAsTheTriggerInLargeBatchesOfFewTopics) {

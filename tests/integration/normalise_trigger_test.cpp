@@ -423,6 +423,63 @@ TEST_F(NormaliseTrigger, NumbersBooleansAndJsonStrings) {
                           "b9|12abc|NULL", "c1|+7|7"));
 }
 
+// A state takes its event time from the last_updated that follows it, whichever
+// of the two is inserted first, and only within a minute of it.
+TEST_F(NormaliseTrigger, StateFactsTakeTheEventTimeOfTheFollowingLastUpdated) {
+  const std::string e = "homeassistant/sensor/e/";
+  insert({{e + "state", "1", "2024-05-01 14:00:00.000000"},
+          {e + "last_updated", "2024-05-01T13:00:00.250000+00:00", "2024-05-01 14:00:00.000100"},
+          {e + "unit_of_measurement", R"("W")", "2024-05-01 14:00:00.000200"}});
+  // Topic order, as an ingester's batch: last_updated first.
+  insert({{e + "last_updated", "2024-05-01T15:00:05+02:00", "2024-05-01 14:00:05.000100"},
+          {e + "state", "2", "2024-05-01 14:00:05.000000"}});
+  // No last_updated within a minute, then one that is not a time.
+  insert({{e + "state", "3", "2024-05-01 14:00:10.000000"},
+          {e + "last_updated", "2024-05-01T13:00:10Z", "2024-05-01 14:01:10.500000"},
+          {e + "state", "4", "2024-05-01 14:02:00.000000"},
+          {e + "last_updated", "yesterday", "2024-05-01 14:02:00.000100"}});
+  EXPECT_THAT(rows("SELECT s.label, f.fact, f.reported_at, f.happened_at FROM facts f "
+                   "JOIN states s ON s.id = f.state_id ORDER BY f.recorded_at"),
+              ElementsAre("state|1|2024-05-01 13:00:00.250000|2024-05-01 13:00:00.250000",
+                          "last_updated|2024-05-01T13:00:00.250000+00:00|"
+                          "2024-05-01 13:00:00.250000|2024-05-01 13:00:00.250000",
+                          "unit_of_measurement|W|NULL|2024-05-01 14:00:00.000200",
+                          "state|2|2024-05-01 13:00:05.000000|2024-05-01 13:00:05.000000",
+                          "last_updated|2024-05-01T15:00:05+02:00|2024-05-01 13:00:05.000000|"
+                          "2024-05-01 13:00:05.000000",
+                          "state|3|NULL|2024-05-01 14:00:10.000000",
+                          "last_updated|2024-05-01T13:00:10Z|2024-05-01 13:00:10.000000|"
+                          "2024-05-01 13:00:10.000000",
+                          "state|4|NULL|2024-05-01 14:02:00.000000",
+                          "last_updated|yesterday|NULL|2024-05-01 14:02:00.000100"));
+}
+
+TEST_F(NormaliseTrigger, HomeAssistantTimestampsAreReadStrictly) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"2024-05-01T12:00:03.512345+00:00", "2024-05-01 12:00:03.512345"},
+      {"2024-05-01T12:00:00+00:00", "2024-05-01 12:00:00.000000"},
+      {"2024-05-01T12:00:00.5Z", "2024-05-01 12:00:00.500000"},
+      {"2024-05-01T01:30:00+02:00", "2024-04-30 23:30:00.000000"},
+      {"2024-12-31T20:00:00-05:30", "2025-01-01 01:30:00.000000"},
+      {"2024-02-29T00:00:00+00:00", "2024-02-29 00:00:00.000000"},
+      {"2023-02-29T00:00:00+00:00", "NULL"},
+      {"2024-04-31T00:00:00+00:00", "NULL"},
+      {"2024-13-01T00:00:00+00:00", "NULL"},
+      {"2024-05-01T24:00:00+00:00", "NULL"},
+      {"2024-05-01T12:60:00+00:00", "NULL"},
+      {"2024-05-01T12:00:00+24:00", "NULL"},
+      {"2024-05-01 12:00:00+00:00", "NULL"},
+      {"2024-05-01T12:00:00", "NULL"},
+      {"2024-05-01T12:00:00.1234567+00:00", "NULL"},
+      {"0999-05-01T12:00:00+00:00", "NULL"},
+      {"", "NULL"},
+      {"unknown", "NULL"},
+  };
+  for (const auto& [text, expected] : cases) {
+    EXPECT_EQ(value("SELECT statesink_timestamp('" + text + "')"), expected) << text;
+  }
+}
+
 TEST_F(NormaliseTrigger, RepeatsOnlyRefreshCurrentStateUnlessKeepEveryMessageIsOn) {
   const std::string topic = "homeassistant/switch/pump/state";
   insert({{topic, "on", t1}});
