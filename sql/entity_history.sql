@@ -13,10 +13,15 @@
 -- In Grafana, use $__timeFrom() and $__timeTo() for @from and @to; the `time`
 -- column makes the result a time series.
 --
+-- Times are when the change happened in Home Assistant (facts.happened_at:
+-- its last_updated where the installation publishes timestamps, else when
+-- statesink received it), so a backlog delivered late still lands where it
+-- belongs.
+--
 -- A value is recorded when it changes, not every time it is repeated, so the
 -- value at @from is the last one before it: the first row repeats it at @from
 -- when it exists, so graphs start at the left edge instead of at the first
--- change. The facts index (state_id, recorded_at) makes both parts a range
+-- change. The facts index (state_id, happened_at) makes both parts a range
 -- scan of one state's history.
 SELECT time, value, num_value, base_topic
 FROM (
@@ -27,19 +32,19 @@ FROM (
   JOIN entities e ON e.base_topic_id = b.id
   JOIN states s ON s.entity_id = e.id
   JOIN facts f ON f.id = (SELECT f2.id FROM facts f2
-                           WHERE f2.state_id = s.id AND f2.recorded_at < @from
-                           ORDER BY f2.recorded_at DESC, f2.id DESC LIMIT 1)
+                           WHERE f2.state_id = s.id AND f2.happened_at < @from
+                           ORDER BY f2.happened_at DESC, f2.id DESC LIMIT 1)
   WHERE e.label = @entity_id AND s.label = @attribute
     AND (@base_topic IS NULL OR b.label = @base_topic)
   UNION ALL
   -- Every change between @from and @to.
-  SELECT f.recorded_at, f.fact, f.num_value, b.label, 1, f.id
+  SELECT f.happened_at, f.fact, f.num_value, b.label, 1, f.id
   FROM base_topics b
   JOIN entities e ON e.base_topic_id = b.id
   JOIN states s ON s.entity_id = e.id
   JOIN facts f ON f.state_id = s.id
   WHERE e.label = @entity_id AND s.label = @attribute
     AND (@base_topic IS NULL OR b.label = @base_topic)
-    AND f.recorded_at >= @from AND f.recorded_at < @to
+    AND f.happened_at >= @from AND f.happened_at < @to
 ) history
 ORDER BY base_topic, time, part, id;

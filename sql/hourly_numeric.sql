@@ -7,7 +7,9 @@
 -- Example:
 --   SET @from = '2024-05-01 00:00:00', @to = '2024-05-02 00:00:00';
 -- In Grafana, use $__timeFrom() and $__timeTo() for @from and @to (or
--- $__timeFilter(f.recorded_at) for the whole range condition).
+-- $__timeFilter(f.happened_at) for the whole range condition). Hours are
+-- those of happened_at: when the change happened in Home Assistant where it
+-- publishes timestamps, else when statesink received it.
 --
 -- Numeric means: sensors whose state is a number (num_value is not NULL;
 -- unavailable, unknown and text states are left out). The mean is over the
@@ -15,7 +17,7 @@
 -- counts once, not weighted by how long it held.
 -- The time filter is a range scan of the facts index per sensor state.
 SELECT
-  CAST(DATE_FORMAT(f.recorded_at, '%Y-%m-%d %H:00:00') AS DATETIME) AS time,
+  CAST(DATE_FORMAT(f.happened_at, '%Y-%m-%d %H:00:00') AS DATETIME) AS time,
   CONCAT(e.label, IF(b.label = 'homeassistant', '', CONCAT(' (', b.label, ')'))) AS metric,
   MIN(f.num_value)  AS min_value,
   AVG(f.num_value)  AS mean_value,
@@ -28,6 +30,6 @@ JOIN facts f ON f.state_id = s.id
 WHERE e.domain = 'sensor'
   AND s.label = 'state'
   AND f.num_value IS NOT NULL
-  AND f.recorded_at >= @from AND f.recorded_at < @to
+  AND f.happened_at >= @from AND f.happened_at < @to
 GROUP BY time, metric
 ORDER BY time, metric;

@@ -8,15 +8,17 @@
 --   SET @entity_id = 'light.living_room', @attribute = 'state', @base_topic = NULL;
 --
 -- Only changes are recorded, so these are the last ten different values (or
--- the last ten messages, with the keep_every_message setting on). Reads
--- backwards through the facts index (state_id, recorded_at), so it costs the
--- same however long the history is.
-SELECT f.recorded_at, f.fact AS value, f.num_value, b.label AS base_topic
+-- the last ten messages, with the keep_every_message setting on), by when
+-- they happened in Home Assistant (happened_at: its last_updated where
+-- published, else the reception time, recorded_at). Reads backwards through
+-- the facts index (state_id, happened_at), so it costs the same however long
+-- the history is.
+SELECT f.happened_at, f.fact AS value, f.num_value, b.label AS base_topic, f.recorded_at
 FROM base_topics b
 JOIN entities e ON e.base_topic_id = b.id
 JOIN states s ON s.entity_id = e.id
 JOIN facts f ON f.state_id = s.id
 WHERE e.label = @entity_id AND s.label = @attribute
   AND (@base_topic IS NULL OR b.label = @base_topic)
-ORDER BY f.recorded_at DESC, f.id DESC
+ORDER BY f.happened_at DESC, f.id DESC
 LIMIT 10;

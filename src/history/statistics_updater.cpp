@@ -83,14 +83,16 @@ class Recomputer {
         delete_(connection.prepare("DELETE FROM " + table_ +
                                    " WHERE state_id = ? AND bucket_start >= ? "
                                    "AND bucket_start < ?")),
-        // The facts index (state_id, recorded_at) ends in the primary key, so
+        // Facts are placed at happened_at: when the change happened in Home
+        // Assistant where it says so, else when it was received (migration
+        // 0011). Its index (state_id, happened_at) ends in the primary key, so
         // this is a short backward scan.
         in_force_(
-            connection.prepare("SELECT num_value FROM facts WHERE state_id = ? AND recorded_at < ? "
-                               "ORDER BY recorded_at DESC, id DESC LIMIT 1")),
+            connection.prepare("SELECT num_value FROM facts WHERE state_id = ? AND happened_at < ? "
+                               "ORDER BY happened_at DESC, id DESC LIMIT 1")),
         facts_(connection.prepare(
-            "SELECT recorded_at, num_value FROM facts WHERE state_id = ? AND recorded_at >= ? "
-            "AND recorded_at < ? ORDER BY recorded_at, id")) {}
+            "SELECT happened_at, num_value FROM facts WHERE state_id = ? AND happened_at >= ? "
+            "AND happened_at < ? ORDER BY happened_at, id")) {}
 
   // Replaces the rows of `state` in [from, to); the caller holds the
   // transaction. Both ends are multiples of the bucket width.
@@ -305,7 +307,7 @@ void update_granularity(db::Connection& connection, const Granularity& granulari
     // The first run starts at the oldest fact: everything after it is
     // computed by moving the complete buckets on, below. Facts older than
     // that, recorded later, come in as late facts.
-    const auto oldest = connection.query_value("SELECT MIN(recorded_at) FROM facts");
+    const auto oldest = connection.query_value("SELECT MIN(happened_at) FROM facts");
     state.computed_until =
         oldest ? bucket_floor(parse_db_time(*oldest), granularity.step) : horizon;
     // Every fact there is now gets read by time below, so none of them is a
@@ -338,10 +340,10 @@ void update_granularity(db::Connection& connection, const Granularity& granulari
   // their buckets complete.
   const std::string until_text = format_sql_datetime(computed_until);
   db::Statement changed = connection.prepare(
-      "SELECT state_id, MIN(recorded_at), MAX(recorded_at), COUNT(*) FROM facts "
-      "WHERE id > ? AND id <= ? AND recorded_at < ? GROUP BY state_id ORDER BY state_id");
+      "SELECT state_id, MIN(happened_at), MAX(happened_at), COUNT(*) FROM facts "
+      "WHERE id > ? AND id <= ? AND happened_at < ? GROUP BY state_id ORDER BY state_id");
   db::Statement following = connection.prepare(
-      "SELECT MIN(recorded_at) FROM facts WHERE state_id = ? AND recorded_at > ?");
+      "SELECT MIN(happened_at) FROM facts WHERE state_id = ? AND happened_at > ?");
   for (std::uint64_t low = state.last_fact_id; low < settled_id;) {
     const std::uint64_t high = std::min<std::uint64_t>(settled_id, low + options.fact_chunk);
     db::Transaction transaction(connection);
@@ -389,6 +391,15 @@ void require_tables(db::Connection& connection) {
   if (!has_statistics_tables(connection)) {
     throw std::runtime_error(
         "the database has no statistics tables: run statesink migrate up first");
+  }
+  // Statistics place facts at their event time (migration 0011).
+  if (connection
+          .query_value("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = "
+                       "DATABASE() AND table_name = 'facts' AND column_name = 'happened_at'")
+          .value_or("0") != "1") {
+    throw std::runtime_error(
+        "facts has no happened_at column (migration 0011, event time): run statesink migrate up "
+        "first");
   }
 }
 
@@ -447,7 +458,7 @@ StatisticsReport rebuild_statistics(db::Connection& connection, UtcTime from,
     Recomputer recomputer(connection, *granularity);
     // Before the oldest fact there can be no rows: clear them at once rather
     // than walking through years of empty days.
-    if (const auto oldest = connection.query_value("SELECT MIN(recorded_at) FROM facts")) {
+    if (const auto oldest = connection.query_value("SELECT MIN(happened_at) FROM facts")) {
       const UtcTime first = std::min(end, bucket_floor(parse_db_time(*oldest), granularity->step));
       if (first > begin) {
         recomputer.remove_all(begin, first, done);

@@ -280,7 +280,7 @@ TEST(Grafana, DashboardIsComplete) {
   };
   EXPECT_TRUE(uses("FROM current_states") || uses("JOIN current_states")) << "latest states";
   EXPECT_TRUE(uses("$__timeGroupAlias(received_at")) << "ingestion rate";
-  EXPECT_TRUE(uses("$__timeFilter(f.recorded_at)")) << "numeric time series";
+  EXPECT_TRUE(uses("$__timeFilter(f.happened_at)")) << "numeric time series, at event time";
   EXPECT_TRUE(uses("IN ($entity)")) << "panels follow the entity picker";
   // Grafana refuses queries that name the session's user (pkg/tsdb/mysql/macros.go).
   for (const Query& q : queries) {

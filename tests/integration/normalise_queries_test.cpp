@@ -108,13 +108,34 @@ TEST_F(NormaliseQueries, EntityHistoryBetweenTwoTimes) {
               ElementsAre(at("10:05") + "\t10.0\t10\thomeassistant"));
 }
 
+// A backlog that arrived late is charted when it happened in Home Assistant.
+TEST_F(NormaliseQueries, HistoryIsPlacedAtTheEventTimeWhereHomeAssistantGivesIt) {
+  const std::string e = "homeassistant/sensor/late/";
+  insert({{e + "state", "7", "2024-05-01 15:00:00.000000"},
+          {e + "last_updated", "2024-05-01T13:20:00+00:00", "2024-05-01 15:00:00.000100"},
+          {e + "state", "8", "2024-05-01 15:00:00.000200"},
+          {e + "last_updated", "2024-05-01T13:40:00+00:00", "2024-05-01 15:00:00.000300"}});
+  EXPECT_THAT(run_file("entity_history.sql",
+                       "SET @entity_id = 'sensor.late', @attribute = 'state', "
+                       "@from = '2024-05-01 13:30:00', @to = '2024-05-01 14:00:00', "
+                       "@base_topic = NULL;"),
+              ElementsAre("2024-05-01 13:30:00.000000\t7\t7\thomeassistant",
+                          "2024-05-01 13:40:00.000000\t8\t8\thomeassistant"));
+  EXPECT_THAT(run_file("last_values.sql",
+                       "SET @entity_id = 'sensor.late', @attribute = 'state', @base_topic = NULL;"),
+              ElementsAre("2024-05-01 13:40:00.000000\t8\t8\thomeassistant\t"
+                          "2024-05-01 15:00:00.000200",
+                          "2024-05-01 13:20:00.000000\t7\t7\thomeassistant\t"
+                          "2024-05-01 15:00:00.000000"));
+}
+
 TEST_F(NormaliseQueries, LastTenValues) {
   std::vector<std::string> expected;
   for (int minute = 12; minute >= 3; --minute) {
     char time[8];
     std::snprintf(time, sizeof time, "10:%02d", minute);
     expected.push_back(at(time) + "\t" + std::to_string(minute * 10) + "\t" +
-                       std::to_string(minute * 10) + "\thomeassistant");
+                       std::to_string(minute * 10) + "\thomeassistant\t" + at(time));
   }
   EXPECT_THAT(run_file("last_values.sql",
                        "SET @entity_id = 'light.kitchen', @attribute = 'brightness', "
