@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "database.h"
@@ -16,8 +17,11 @@
 namespace statesink::bench {
 
 DirectRun run_direct(const Harness& harness, const std::string& name,
-                     std::size_t rows_per_statement, std::size_t messages, Normalise normalise) {
+                     std::size_t rows_per_statement, std::size_t messages, Normalise normalise,
+                     const Background& background) {
   empty_tables(harness.db_url());
+  std::jthread beside;
+  if (background) beside = std::jthread(background);
   db::Connection c = harness.connect();
   std::string sql = "INSERT INTO messages (topic, payload, qos, retained, received_at) VALUES ";
   for (std::size_t i = 0; i < rows_per_statement; ++i)
@@ -74,6 +78,10 @@ DirectRun run_direct(const Harness& harness, const std::string& name,
   }
   r.seconds = seconds_since(start);
   const CpuSample after = harness.cpu(-1);
+  if (beside.joinable()) {
+    beside.request_stop();
+    beside.join();
+  }
   r.client_cpu = self_cpu_seconds() - client_before;
   r.mariadbd_cpu = delta(before.mariadbd, after.mariadbd);
   r.rate = static_cast<double>(messages) / r.seconds;

@@ -6,6 +6,8 @@
 // reference for the naive design.
 
 #include <cstddef>
+#include <functional>
+#include <stop_token>
 #include <string>
 
 #include "harness.h"
@@ -19,9 +21,14 @@ enum class Normalise {
   set_based,        // the ingester's transaction: INSERT, CALL normalise_batch(), COMMIT
 };
 
+// Work that runs beside the INSERTs on a thread of its own, from the moment
+// the tables are empty until the last INSERT is done (then asked to stop).
+using Background = std::function<void(std::stop_token)>;
+
 // Starts from empty tables; throws unless exactly `messages` rows were stored.
 DirectRun run_direct(const Harness& harness, const std::string& name,
                      std::size_t rows_per_statement, std::size_t messages,
-                     Normalise normalise = Normalise::per_row_trigger);
+                     Normalise normalise = Normalise::per_row_trigger,
+                     const Background& background = {});
 
 }  // namespace statesink::bench

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 
@@ -48,7 +49,19 @@ void Harness::generate_traffic() {
   const std::size_t longest =
       std::max({s_.messages, s_.naive_messages, s_.sweep_messages, s_.sweep_single_messages,
                 static_cast<std::size_t>(s_.latency_rate * s_.latency_seconds)});
-  messages_ = simulate::generate(simulate_options(), longest);
+  // The stream's own times (last_updated, hence facts.happened_at) end a
+  // little before now, so that the statistics phase finds complete buckets,
+  // as after an outage: a first pass counts the changes to learn its span.
+  simulate::Options options = simulate_options();
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  options.start = now;
+  std::size_t changes = 0;
+  for (const auto& m : simulate::generate(options, longest)) {
+    changes += m.topic.ends_with("/last_updated") ? 1 : 0;
+  }
+  options.start = now - std::chrono::minutes(10) -
+                  options.mean_interval * static_cast<std::int64_t>(changes * 13 / 10);
+  messages_ = simulate::generate(options, longest);
   for (const auto& m : messages_) topics_.insert(m.topic);
 }
 

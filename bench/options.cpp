@@ -50,6 +50,9 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
   app.add_option("--sweep-single-messages", s.sweep_single_messages,
                  "Messages per sweep run at batch size 1")
       ->capture_default_str();
+  bool no_statistics = false;
+  app.add_flag("--no-statistics", no_statistics,
+               "Skip the statistics phase (the ceiling with statistics updates beside it)");
   bool no_scale = false;
   app.add_flag("--no-scale", no_scale, "Skip the scale-out phase");
   app.add_flag("--scale-only", s.scale_only, "Run only the scale-out phase (and report only it)");
@@ -76,6 +79,7 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
   }
   s.sweep = !no_sweep;
   s.scale = !no_scale || s.scale_only;
+  s.statistics = !no_statistics;
   s.galera = s.galera || s.galera_only;
   if (!mariadb_pid_file.empty()) s.mariadb_pid_file = mariadb_pid_file;
   if (s.db.empty() || s.mqtt.empty()) {

@@ -32,6 +32,7 @@ struct Settings {
   std::size_t sweep_messages = 30'000;
   std::size_t sweep_single_messages = 3'000;
   bool scale = true;
+  bool statistics = true;  // the cost of keeping the statistics current
   bool scale_only = false;
   std::size_t scale_messages = 30'000;
   unsigned scale_max_ingesters = 3;

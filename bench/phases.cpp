@@ -11,6 +11,7 @@
 #include "latency.h"
 #include "progress.h"
 #include "scale.h"
+#include "statistics_cost.h"
 #include "sweep.h"
 
 namespace statesink::bench {
@@ -71,6 +72,7 @@ Results run_phases(Harness& harness) {
             << " ms, from there to committed p50 " << number(lat.to_commit_p50, 0) << " ms ("
             << number(seconds_since(t), 1) << " s)\n";
   // Before the sweep, which drops the triggers for its second half.
+  if (s.statistics) run_statistics_phase(harness, results);
   if (s.scale) run_scale_phase(harness, results);
   if (s.galera) run_galera_scale_phase(harness, results);
   if (s.sweep) run_sweep(harness, results);

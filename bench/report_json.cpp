@@ -44,6 +44,27 @@ Json direct_json(const DirectRun& r) {
   return j;
 }
 
+Json statistics_json(const StatisticsCost& c) {
+  Json j;
+  j["ceiling_without_statistics"] = direct_json(*c.without);
+  j["ceiling_with_statistics_updates_back_to_back"] = direct_json(*c.with);
+  j["rate_with_vs_without"] = std::round(c.with->rate / c.without->rate * 1000) / 1000;
+  j["updates_during_ingest"] = c.updates;
+  j["update_seconds_mean"] =
+      c.updates > 0 ? std::round(c.update_seconds / static_cast<double>(c.updates) * 1000) / 1000
+                    : 0.0;
+  j["updater_client_cpu_seconds_per_100k"] =
+      optional_json(per_100k(c.update_client_cpu, c.with->messages));
+  j["statistics_rows_after_ingest"] = c.rows_during;
+  j["catch_up"] = {{"facts", c.facts},
+                   {"facts_span_hours", std::round(c.facts_span_hours * 100) / 100},
+                   {"seconds", std::round(c.catch_up_seconds * 1000) / 1000},
+                   {"mariadbd_cpu_seconds", optional_json(c.catch_up_mariadbd_cpu, 3)},
+                   {"client_cpu_seconds", std::round(c.catch_up_client_cpu * 1000) / 1000},
+                   {"statistics_rows", c.catch_up_rows}};
+  return j;
+}
+
 Json latency_json(const LatencyRun& lat) {
   Json l;
   l["messages"] = lat.messages;
@@ -156,6 +177,7 @@ Json results_json(const Settings& s, const Results& results, const Ratios& ratio
   if (results.ceiling_without_triggers) {
     measured["ceiling_without_triggers"] = direct_json(*results.ceiling_without_triggers);
   }
+  if (results.statistics) measured["statistics"] = statistics_json(*results.statistics);
   j["results"] = measured;
   j["ratios"] = {
       {"end_to_end_vs_ceiling", std::round(ratios.vs_ceiling * 1000) / 1000},

@@ -44,6 +44,27 @@ void print_rounds(std::ostream& out, const std::vector<ScaleRun>& runs) {
   out << "\n";
 }
 
+void print_statistics_table(std::ostream& out, const Settings& s, const StatisticsCost& c) {
+  const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
+  out << "\n";
+  MarkdownTable t({"statistics: ceiling (INSERTs + normalise_batch())" + best, "messages",
+                   "messages/s", "mariadbd CPU", "update runs", "mean update s",
+                   "updater client CPU"});
+  t.row({"without statistics", std::to_string(c.without->messages), number(c.without->rate, 0),
+         cell(per_100k(c.without->mariadbd_cpu, c.without->messages), 2), "-", "-", "-"});
+  t.row({"with statistics updates back to back", std::to_string(c.with->messages),
+         number(c.with->rate, 0), cell(per_100k(c.with->mariadbd_cpu, c.with->messages), 2),
+         std::to_string(c.updates),
+         c.updates > 0 ? number(c.update_seconds / static_cast<double>(c.updates), 3) : "-",
+         number(per_100k(c.update_client_cpu, c.with->messages), 2)});
+  t.print(out);
+  out << "rate with / without: " << number(c.with->rate / c.without->rate, 2)
+      << "; one update catching up with " << c.facts << " facts spanning "
+      << number(c.facts_span_hours, 1) << " h of event time: " << number(c.catch_up_seconds, 2)
+      << " s, mariadbd CPU " << cell(c.catch_up_mariadbd_cpu, 2) << " s, client CPU "
+      << number(c.catch_up_client_cpu, 2) << " s, " << c.catch_up_rows << " statistics rows\n";
+}
+
 }  // namespace
 
 void print_scale_table(std::ostream& out, const Settings& s, const Results& results) {
@@ -153,6 +174,8 @@ void print_tables(std::ostream& out, const Settings& s, const Results& results,
   out << "ingester read/write system calls per message (/proc/PID/io): end to end "
       << syscalls(e2e.ingest_syscalls_per_message) << ", from a backlog "
       << syscalls(results.backlog->ingest_syscalls_per_message) << "\n";
+
+  if (results.statistics) print_statistics_table(out, s, *results.statistics);
 
   print_scale_table(out, s, results);
 

@@ -86,6 +86,23 @@ struct ScaleRun {
   std::vector<double> round_rates;  // messages/s of every round of this count
 };
 
+// The statistics phase: the ceiling with and without statistics updates
+// running back to back beside it, and one update catching up with a stream.
+struct StatisticsCost {
+  std::optional<DirectRun> without;
+  std::optional<DirectRun> with;
+  std::uint64_t updates = 0;      // update runs during `with`
+  double update_seconds = 0;      // their wall time, summed
+  double update_client_cpu = 0;   // the updating thread's own CPU seconds
+  std::uint64_t rows_during = 0;  // statistics rows after `with`
+  std::uint64_t facts = 0;        // facts the catch-up took in
+  double facts_span_hours = 0;    // from the first to the last fact's happened_at
+  double catch_up_seconds = 0;
+  std::optional<double> catch_up_mariadbd_cpu;
+  double catch_up_client_cpu = 0;
+  std::uint64_t catch_up_rows = 0;
+};
+
 // Everything one benchmark run measured. Where a phase is repeated, the best
 // round is kept and the rates of all rounds are listed beside it.
 struct Results {
@@ -103,6 +120,7 @@ struct Results {
   std::vector<IngestRun> sweep;
   std::vector<ScaleRun> scale;         // best round for 1, 2 and 3 ingesters
   std::vector<ScaleRun> galera_scale;  // the same into a three-node Galera cluster
+  std::optional<StatisticsCost> statistics;
 };
 
 }  // namespace statesink::bench
