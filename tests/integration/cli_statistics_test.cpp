@@ -219,8 +219,10 @@ class StatisticsCli : public CliTest {
 
   std::map<std::uint32_t, std::vector<Fact>> facts() {
     std::map<std::uint32_t, std::vector<Fact>> by_state;
-    for (const auto& row : table_of(sql("SELECT state_id, recorded_at, num_value FROM facts "
-                                        "ORDER BY state_id, recorded_at, id"))) {
+    // Facts count at their event time (happened_at: Home Assistant's
+    // last_updated where given, else the reception time).
+    for (const auto& row : table_of(sql("SELECT state_id, happened_at, num_value FROM facts "
+                                        "ORDER BY state_id, happened_at, id"))) {
       Fact f{micros_of(row.at(1)), std::nullopt};
       if (row.at(2) != "NULL") f.value = std::stod(row.at(2));
       by_state[static_cast<std::uint32_t>(std::stoul(row.at(0)))].push_back(f);
@@ -357,6 +359,30 @@ TEST_F(StatisticsCli, LateAndOutOfOrderFactsRecomputeTheirBuckets) {
   const std::string before = snapshot();
   update();
   EXPECT_EQ(snapshot(), before);
+}
+
+// A backlog delivered an hour late, with Home Assistant's own times: its
+// numbers go to the buckets of when they happened, not of when they arrived.
+TEST_F(StatisticsCli, FactsCountAtTheirEventTime) {
+  load();
+  update();
+  const std::string e = "homeassistant/sensor/backlog/";
+  insert({{e + "state", "40", "'2024-06-01 02:00:00'"},
+          {e + "last_updated", "2024-06-01T01:00:00+00:00", "'2024-06-01 02:00:00.000100'"},
+          {e + "state", "60", "'2024-06-01 02:00:01'"},
+          {e + "last_updated", "2024-06-01T01:30:00+00:00", "'2024-06-01 02:00:01.000100'"},
+          {e + "state", "unavailable", "'2024-06-01 02:00:02'"},
+          {e + "last_updated", "2024-06-01T01:45:00+00:00", "'2024-06-01 02:00:02.000100'"}});
+  update();
+  check_both();
+  const std::string state = state_of("sensor.backlog");
+  EXPECT_EQ(sql("SELECT bucket_start, samples, min_value, max_value, mean_value FROM "
+                "statistics_hourly WHERE state_id = " +
+                state),
+            "2024-06-01 01:00:00\t2\t40\t60\t46.666666666666664\n");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM statistics_5min WHERE state_id = " + state +
+                " AND bucket_start >= '2024-06-01 02:00:00'"),
+            "0\n");
 }
 
 TEST_F(StatisticsCli, LateFactsWaitUntilTheirIdsHaveSettled) {

@@ -93,8 +93,9 @@ class StreamGenerator {
       m.topic = base + "/" + entity + (kind == 1 ? "/last_updated" : "/last_changed");
       // Mostly Home Assistant's own form, an hour or so before reception; now
       // and then another offset, Z, a repeat, or no time at all.
-      const std::int64_t at =
-          clock_us_ - pick({0, 1, 3600, 3600, 3600, 7200}) * 1'000'000 - pick({0, 0, 512'345});
+      const std::int64_t at = clock_us_ -
+                              std::int64_t{pick({0, 1, 3600, 3600, 3600, 7200})} * 1'000'000 -
+                              pick({0, 0, 512'345});
       m.payload =
           pick_text({iso(at, "+00:00"), iso(at, "+00:00"), iso(at, "+00:00"), iso(at, "+02:00"),
                      iso(at, "Z"), iso(at, "-05:30"), "2024-05-01T12:00:00+00:00",
