@@ -66,6 +66,9 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
                "Also run the scale-out phase into a private three-node MariaDB Galera cluster "
                "(needs galera-4 and rsync): 1 to 3 ingesters in one share group, one per node, "
                "then one ingester per base topic");
+  app.add_flag("--ceiling-only", s.ceiling_only,
+               "Run only the database ceiling through both normalisation paths (and report "
+               "only it): for comparing versions of the trigger and normalise_batch()");
   app.add_flag("--galera-only", s.galera_only,
                "Run only the scale-out phase into the Galera cluster (and report only it)");
   app.add_option(

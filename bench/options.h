@@ -36,8 +36,9 @@ struct Settings {
   bool scale_only = false;
   std::size_t scale_messages = 30'000;
   unsigned scale_max_ingesters = 3;
-  bool galera = false;       // also the scale-out phase into a three-node Galera cluster
-  bool galera_only = false;  // only that phase
+  bool galera = false;        // also the scale-out phase into a three-node Galera cluster
+  bool galera_only = false;   // only that phase
+  bool ceiling_only = false;  // only the two ceilings, for comparing schema versions
   std::vector<std::string> ingest_args;
 };
 

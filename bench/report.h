@@ -22,6 +22,10 @@ void print_tables(std::ostream& out, const Settings& s, const Results& results,
 void print_scale_table(std::ostream& out, const Settings& s, const Results& results);
 Json scale_json(const std::vector<ScaleRun>& scale);
 
+// The two ceilings alone; what --ceiling-only prints.
+void print_ceiling_table(std::ostream& out, const Settings& s, const Results& results);
+Json ceiling_json(const Results& results);
+
 Json results_json(const Settings& s, const Results& results, const Ratios& ratios,
                   const Json& machine, double total_seconds);
 

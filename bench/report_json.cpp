@@ -148,6 +148,16 @@ Json scale_json(const std::vector<ScaleRun>& scale) {
   return runs;
 }
 
+Json ceiling_json(const Results& results) {
+  Json j;
+  j["ceiling"] = direct_json(*results.ceiling);
+  j["ceiling"]["rounds_messages_per_second"] = results.ceiling_rates;
+  j["ceiling_per_row_trigger"] = direct_json(*results.ceiling_per_row_trigger);
+  j["ceiling_per_row_trigger"]["rounds_messages_per_second"] =
+      results.ceiling_per_row_trigger_rates;
+  return j;
+}
+
 Json results_json(const Settings& s, const Results& results, const Ratios& ratios,
                   const Json& machine, double total_seconds) {
   const IngestRun& e2e = *results.end_to_end;

@@ -67,6 +67,17 @@ void print_statistics_table(std::ostream& out, const Settings& s, const Statisti
 
 }  // namespace
 
+void print_ceiling_table(std::ostream& out, const Settings& s, const Results& results) {
+  const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
+  MarkdownTable t({"database ceiling" + best, "messages", "messages/s", "mariadbd CPU"});
+  for (const DirectRun* r : {&*results.ceiling, &*results.ceiling_per_row_trigger}) {
+    t.row({r->set_based ? "INSERTs + normalise_batch()" : "INSERTs through the per-row trigger",
+           std::to_string(r->messages), number(r->rate, 0),
+           cell(per_100k(r->mariadbd_cpu, r->messages), 2)});
+  }
+  t.print(out);
+}
+
 void print_scale_table(std::ostream& out, const Settings& s, const Results& results) {
   const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
   if (!results.scale.empty()) {

@@ -8,12 +8,14 @@
 -- `last_updated` (ISO 8601, UTC), then `last_changed` and the attributes.
 --
 -- * facts.reported_at (NULL when unknown): for a `last_updated` fact, its own
---   value; for a `state` fact, the value of the first `last_updated` fact of
---   the same entity received at or after it and at most 60 seconds later
---   (Home Assistant sends it right after the state, so a backlog keeps the
---   pair together; a state without one stays NULL). Which of the two is
---   inserted first does not matter: a batch written in topic order inserts
---   last_updated before state. Other attributes stay NULL.
+--   value; a `last_updated` also gives it to the latest `state` fact of its
+--   entity received at most 60 seconds before it, if that one has none yet.
+--   Home Assistant sends the two one right after the other, so a backlog
+--   keeps the pair together, and a state without its last_updated stays
+--   NULL. The ingester writes each entity's state before its last_updated
+--   within a batch, as Home Assistant sends them; a client that inserts a
+--   last_updated before its state leaves that state without an event time.
+--   Other attributes stay NULL.
 -- * facts.happened_at: reported_at where known, else recorded_at. Charts,
 --   the ready queries and the statistics use it; its index serves a range
 --   of one state as facts_state_time serves recorded_at.
@@ -41,38 +43,50 @@ CREATE INDEX facts_state_happened ON facts (state_id, happened_at);
 CREATE FUNCTION statesink_timestamp(p_text TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin)
 RETURNS DATETIME(6)
 DETERMINISTIC NO SQL
-BEGIN
-  DECLARE v_zone    VARCHAR(6) CHARACTER SET ascii;
-  DECLARE v_local   VARCHAR(26) CHARACTER SET ascii;
-  DECLARE v_minutes INT DEFAULT 0;
-
-  IF p_text IS NULL OR CHAR_LENGTH(p_text) > 32
-     OR p_text NOT REGEXP '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?(Z|[-+][0-9]{2}:[0-9]{2})$' THEN
-    RETURN NULL;
-  END IF;
-  IF RIGHT(p_text, 1) = 'Z' THEN
-    SET v_local = LEFT(p_text, CHAR_LENGTH(p_text) - 1);
-  ELSE
-    SET v_zone = RIGHT(p_text, 6);
-    SET v_local = LEFT(p_text, CHAR_LENGTH(p_text) - 6);
-    IF SUBSTRING(v_zone, 2, 2) > '23' OR SUBSTRING(v_zone, 5, 2) > '59' THEN
-      RETURN NULL;
-    END IF;
-    SET v_minutes = (SUBSTRING(v_zone, 2, 2) * 60 + SUBSTRING(v_zone, 5, 2))
-                    * IF(LEFT(v_zone, 1) = '-', -1, 1);
-  END IF;
+-- One expression, and no REGEXP: a pattern is compiled again for every call,
+-- which costs more than all the checks below. The trigger repeats this
+-- expression inline, and so does normalise_batch() (a stored function call
+-- costs tens of microseconds per row); tests/integration checks that all three
+-- give the same.
+-- CASE tests its branches in order, so each check only sees text that passed
+-- the ones before it.
+RETURN CASE
+  WHEN p_text IS NULL OR CHAR_LENGTH(p_text) NOT BETWEEN 20 AND 32 THEN NULL
+  WHEN SUBSTRING(p_text, 5, 1) <> '-' OR SUBSTRING(p_text, 8, 1) <> '-'
+       OR SUBSTRING(p_text, 11, 1) <> 'T' OR SUBSTRING(p_text, 14, 1) <> ':'
+       OR SUBSTRING(p_text, 17, 1) <> ':'
+    THEN NULL
+  -- Without its digits the text must be one of the six forms, each with its
+  -- separators where they belong for its length.
+  WHEN REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(
+         p_text, '0', ''), '1', ''), '2', ''), '3', ''), '4', ''), '5', ''), '6', ''), '7', ''),
+         '8', ''), '9', '')
+       NOT IN ('--T::Z', '--T::+:', '--T::-:', '--T::.Z', '--T::.+:', '--T::.-:')
+    THEN NULL
+  WHEN NOT ((CHAR_LENGTH(p_text) = 20 AND RIGHT(p_text, 1) = 'Z')
+            OR (CHAR_LENGTH(p_text) = 25 AND SUBSTRING(p_text, 20, 1) IN ('+', '-')
+                AND SUBSTRING(p_text, 23, 1) = ':')
+            OR (CHAR_LENGTH(p_text) BETWEEN 22 AND 27 AND SUBSTRING(p_text, 20, 1) = '.'
+                AND RIGHT(p_text, 1) = 'Z')
+            OR (CHAR_LENGTH(p_text) BETWEEN 27 AND 32 AND SUBSTRING(p_text, 20, 1) = '.'
+                AND SUBSTRING(p_text, -6, 1) IN ('+', '-') AND SUBSTRING(p_text, -3, 1) = ':'))
+    THEN NULL
   -- Years 1001..9998, so that no offset leaves DATETIME's range.
-  IF LEFT(v_local, 4) < '1001' OR LEFT(v_local, 4) > '9998'
-     OR SUBSTRING(v_local, 6, 2) NOT BETWEEN '01' AND '12' THEN
-    RETURN NULL;
-  END IF;
-  IF SUBSTRING(v_local, 9, 2) < '01'
-     OR SUBSTRING(v_local, 9, 2) > DAY(LAST_DAY(CONCAT(LEFT(v_local, 7), '-01')))
-     OR SUBSTRING(v_local, 12, 2) > '23' OR SUBSTRING(v_local, 15, 2) > '59'
-     OR SUBSTRING(v_local, 18, 2) > '59' THEN
-    RETURN NULL;
-  END IF;
-  RETURN CAST(REPLACE(v_local, 'T', ' ') AS DATETIME(6)) - INTERVAL v_minutes MINUTE;
+  WHEN LEFT(p_text, 4) NOT BETWEEN '1001' AND '9998'
+       OR SUBSTRING(p_text, 6, 2) NOT BETWEEN '01' AND '12'
+       OR SUBSTRING(p_text, 12, 2) > '23' OR SUBSTRING(p_text, 15, 2) > '59'
+       OR SUBSTRING(p_text, 18, 2) > '59'
+       OR (RIGHT(p_text, 1) <> 'Z'
+           AND (SUBSTRING(p_text, -5, 2) > '23' OR RIGHT(p_text, 2) > '59'))
+    THEN NULL
+  WHEN SUBSTRING(p_text, 9, 2) < '01'
+       OR SUBSTRING(p_text, 9, 2) > DAY(LAST_DAY(CONCAT(LEFT(p_text, 7), '-01')))
+    THEN NULL
+  WHEN RIGHT(p_text, 1) = 'Z'
+    THEN CAST(REPLACE(LEFT(p_text, CHAR_LENGTH(p_text) - 1), 'T', ' ') AS DATETIME(6))
+  ELSE CAST(REPLACE(LEFT(p_text, CHAR_LENGTH(p_text) - 6), 'T', ' ') AS DATETIME(6))
+       - INTERVAL ((SUBSTRING(p_text, -5, 2) * 60 + RIGHT(p_text, 2))
+                   * IF(SUBSTRING(p_text, -6, 1) = '-', -1, 1)) MINUTE
 END;
 
 DROP TRIGGER messages_normalise;
@@ -99,6 +113,11 @@ trigger_body: BEGIN
   DECLARE v_keep_every  BOOLEAN DEFAULT FALSE;
   DECLARE v_label       VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
   DECLARE v_reported    DATETIME(6) DEFAULT NULL;
+  -- The entity's `state` row and its latest fact, for event time.
+  DECLARE v_entity_state INT UNSIGNED DEFAULT NULL;
+  DECLARE v_state_fact  BIGINT UNSIGNED DEFAULT NULL;
+  DECLARE v_state_at    DATETIME(6) DEFAULT NULL;
+  DECLARE v_state_open  BOOLEAN DEFAULT FALSE;
 
   -- These abort the whole transaction or the client's statement on purpose
   -- (deadlock, lock wait timeout, KILL QUERY): swallowing them would let the
@@ -289,21 +308,48 @@ trigger_body: BEGIN
     END IF;
 
     -- Event time (see the header of migration 0011): a last_updated carries
-    -- its own; a state takes that of the first last_updated of its entity
-    -- received at most a minute after it, if that one is already here (a
-    -- batch in topic order inserts last_updated before state). Otherwise
-    -- the last_updated fills it in when it comes, below.
+    -- its own, and gives it to the latest state fact of its entity received
+    -- at most a minute before it, if that one has none yet (below).
     IF v_label = 'last_updated' THEN
-      SET v_reported = statesink_timestamp(v_fact);
-    ELSEIF v_label = 'state' THEN
-      SELECT fl.reported_at INTO v_reported
-        FROM states sl
-        STRAIGHT_JOIN facts fl ON fl.state_id = sl.id
-       WHERE sl.entity_id = v_entity_id AND sl.label = 'last_updated'
-         AND fl.recorded_at BETWEEN NEW.received_at AND NEW.received_at + INTERVAL 60 SECOND
-         AND fl.reported_at IS NOT NULL
-       ORDER BY fl.recorded_at, fl.id
-       LIMIT 1;
+      -- statesink_timestamp(v_fact), inline (see the function).
+      SET v_reported = CASE
+        WHEN v_fact IS NULL OR CHAR_LENGTH(v_fact) NOT BETWEEN 20 AND 32 THEN NULL
+        WHEN SUBSTRING(v_fact, 5, 1) <> '-' OR SUBSTRING(v_fact, 8, 1) <> '-'
+             OR SUBSTRING(v_fact, 11, 1) <> 'T' OR SUBSTRING(v_fact, 14, 1) <> ':'
+             OR SUBSTRING(v_fact, 17, 1) <> ':'
+          THEN NULL
+        -- Without its digits the text must be one of the six forms, each with its
+        -- separators where they belong for its length.
+        WHEN REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(
+               v_fact, '0', ''), '1', ''), '2', ''), '3', ''), '4', ''), '5', ''), '6', ''), '7', ''),
+               '8', ''), '9', '')
+             NOT IN ('--T::Z', '--T::+:', '--T::-:', '--T::.Z', '--T::.+:', '--T::.-:')
+          THEN NULL
+        WHEN NOT ((CHAR_LENGTH(v_fact) = 20 AND RIGHT(v_fact, 1) = 'Z')
+                  OR (CHAR_LENGTH(v_fact) = 25 AND SUBSTRING(v_fact, 20, 1) IN ('+', '-')
+                      AND SUBSTRING(v_fact, 23, 1) = ':')
+                  OR (CHAR_LENGTH(v_fact) BETWEEN 22 AND 27 AND SUBSTRING(v_fact, 20, 1) = '.'
+                      AND RIGHT(v_fact, 1) = 'Z')
+                  OR (CHAR_LENGTH(v_fact) BETWEEN 27 AND 32 AND SUBSTRING(v_fact, 20, 1) = '.'
+                      AND SUBSTRING(v_fact, -6, 1) IN ('+', '-') AND SUBSTRING(v_fact, -3, 1) = ':'))
+          THEN NULL
+        -- Years 1001..9998, so that no offset leaves DATETIME's range.
+        WHEN LEFT(v_fact, 4) NOT BETWEEN '1001' AND '9998'
+             OR SUBSTRING(v_fact, 6, 2) NOT BETWEEN '01' AND '12'
+             OR SUBSTRING(v_fact, 12, 2) > '23' OR SUBSTRING(v_fact, 15, 2) > '59'
+             OR SUBSTRING(v_fact, 18, 2) > '59'
+             OR (RIGHT(v_fact, 1) <> 'Z'
+                 AND (SUBSTRING(v_fact, -5, 2) > '23' OR RIGHT(v_fact, 2) > '59'))
+          THEN NULL
+        WHEN SUBSTRING(v_fact, 9, 2) < '01'
+             OR SUBSTRING(v_fact, 9, 2) > DAY(LAST_DAY(CONCAT(LEFT(v_fact, 7), '-01')))
+          THEN NULL
+        WHEN RIGHT(v_fact, 1) = 'Z'
+          THEN CAST(REPLACE(LEFT(v_fact, CHAR_LENGTH(v_fact) - 1), 'T', ' ') AS DATETIME(6))
+        ELSE CAST(REPLACE(LEFT(v_fact, CHAR_LENGTH(v_fact) - 6), 'T', ' ') AS DATETIME(6))
+             - INTERVAL ((SUBSTRING(v_fact, -5, 2) * 60 + RIGHT(v_fact, 2))
+                         * IF(SUBSTRING(v_fact, -6, 1) = '-', -1, 1)) MINUTE
+      END;
     END IF;
 
     INSERT INTO facts (state_id, message_id, fact, num_value, recorded_at, reported_at)
@@ -311,12 +357,31 @@ trigger_body: BEGIN
     SET v_fact_id = LAST_INSERT_ID();
 
     IF v_label = 'last_updated' AND v_reported IS NOT NULL THEN
-      UPDATE states ss
-        STRAIGHT_JOIN facts fs ON fs.state_id = ss.id
-         SET fs.reported_at = v_reported
-       WHERE ss.entity_id = v_entity_id AND ss.label = 'state'
-         AND fs.recorded_at BETWEEN NEW.received_at - INTERVAL 60 SECOND AND NEW.received_at
-         AND fs.reported_at IS NULL;
+      -- The fact current_states points at is the entity's latest state fact
+      -- (a late message becomes history, never the current one). When it
+      -- came before this last_updated it is the one to complete, found by
+      -- primary key; usually it already has its time (an attribute-only
+      -- change repeats the state) or is older than a minute, and nothing is
+      -- written. Only a state received after this last_updated but
+      -- inserted before it needs the search by time.
+      SELECT ss.id, f.id, f.recorded_at, f.reported_at IS NULL
+        INTO v_entity_state, v_state_fact, v_state_at, v_state_open
+        FROM states ss
+        STRAIGHT_JOIN current_states cs ON cs.state_id = ss.id
+        STRAIGHT_JOIN facts f ON f.id = cs.fact_id
+       WHERE ss.entity_id = v_entity_id AND ss.label = 'state';
+      IF v_state_at <= NEW.received_at THEN
+        IF v_state_open AND v_state_at >= NEW.received_at - INTERVAL 60 SECOND THEN
+          UPDATE facts SET reported_at = v_reported WHERE id = v_state_fact;
+        END IF;
+      ELSEIF v_state_at IS NOT NULL THEN
+        UPDATE facts
+           SET reported_at = COALESCE(reported_at, v_reported)
+         WHERE state_id = v_entity_state
+           AND recorded_at BETWEEN NEW.received_at - INTERVAL 60 SECOND AND NEW.received_at
+         ORDER BY recorded_at DESC, id DESC
+         LIMIT 1;
+      END IF;
     END IF;
 
     IF v_has_current THEN
@@ -409,7 +474,7 @@ BEGIN
 
   IF v_ids IS NOT NULL AND v_ids <> '' THEN
     DROP TEMPORARY TABLE IF EXISTS normalise_rows, normalise_steps, normalise_final,
-                                   normalise_events, normalise_windows;
+                                   normalise_events;
     CREATE TEMPORARY TABLE normalise_rows (
       message_id   BIGINT UNSIGNED NOT NULL,
       received_at  DATETIME(6)     NOT NULL,
@@ -459,23 +524,14 @@ BEGIN
       newest_at    DATETIME(6)     NOT NULL,
       PRIMARY KEY (state_id)
     ) ENGINE = MEMORY;
-    -- The facts that take part in event time: the batch's state and
-    -- last_updated facts, and older state facts a last_updated of the batch
-    -- may complete.
+    -- The batch's last_updated facts and the state fact each one completes.
     CREATE TEMPORARY TABLE normalise_events (
       fact_id      BIGINT UNSIGNED NOT NULL,
       entity_id    INT UNSIGNED    NOT NULL,
-      is_state     BOOLEAN         NOT NULL,
       recorded_at  DATETIME(6)     NOT NULL,
-      reported_at  DATETIME(6)     NULL,
+      reported_at  DATETIME(6)     NOT NULL,
+      target_id    BIGINT UNSIGNED NULL,
       PRIMARY KEY (fact_id)
-    ) ENGINE = MEMORY;
-    -- Per entity, the reception times of the batch's last_updated facts.
-    CREATE TEMPORARY TABLE normalise_windows (
-      entity_id    INT UNSIGNED    NOT NULL,
-      first_at     DATETIME(6)     NOT NULL,
-      last_at      DATETIME(6)     NOT NULL,
-      PRIMARY KEY (entity_id)
     ) ENGINE = MEMORY;
 
     -- 1. Each message checked as the trigger does, in the same order of
@@ -662,66 +718,89 @@ BEGIN
     -- 5. History: every message that is not a repeat, in id order.
     INSERT INTO facts (state_id, message_id, fact, num_value, recorded_at, reported_at)
     SELECT s.state_id, s.message_id, r.fact, r.num_value, s.received_at,
-           IF(r.label = 'last_updated', statesink_timestamp(r.fact), NULL)
+           -- statesink_timestamp(r.fact), inline: a stored function costs
+           -- tens of microseconds per call.
+           IF(r.label = 'last_updated',
+              CASE
+               WHEN r.fact IS NULL OR CHAR_LENGTH(r.fact) NOT BETWEEN 20 AND 32 THEN NULL
+               WHEN SUBSTRING(r.fact, 5, 1) <> '-' OR SUBSTRING(r.fact, 8, 1) <> '-'
+                    OR SUBSTRING(r.fact, 11, 1) <> 'T' OR SUBSTRING(r.fact, 14, 1) <> ':'
+                    OR SUBSTRING(r.fact, 17, 1) <> ':'
+                 THEN NULL
+               -- Without its digits the text must be one of the six forms, each with its
+               -- separators where they belong for its length.
+               WHEN REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(
+                      r.fact, '0', ''), '1', ''), '2', ''), '3', ''), '4', ''), '5', ''), '6', ''), '7', ''),
+                      '8', ''), '9', '')
+                    NOT IN ('--T::Z', '--T::+:', '--T::-:', '--T::.Z', '--T::.+:', '--T::.-:')
+                 THEN NULL
+               WHEN NOT ((CHAR_LENGTH(r.fact) = 20 AND RIGHT(r.fact, 1) = 'Z')
+                         OR (CHAR_LENGTH(r.fact) = 25 AND SUBSTRING(r.fact, 20, 1) IN ('+', '-')
+                             AND SUBSTRING(r.fact, 23, 1) = ':')
+                         OR (CHAR_LENGTH(r.fact) BETWEEN 22 AND 27 AND SUBSTRING(r.fact, 20, 1) = '.'
+                             AND RIGHT(r.fact, 1) = 'Z')
+                         OR (CHAR_LENGTH(r.fact) BETWEEN 27 AND 32 AND SUBSTRING(r.fact, 20, 1) = '.'
+                             AND SUBSTRING(r.fact, -6, 1) IN ('+', '-') AND SUBSTRING(r.fact, -3, 1) = ':'))
+                 THEN NULL
+               -- Years 1001..9998, so that no offset leaves DATETIME's range.
+               WHEN LEFT(r.fact, 4) NOT BETWEEN '1001' AND '9998'
+                    OR SUBSTRING(r.fact, 6, 2) NOT BETWEEN '01' AND '12'
+                    OR SUBSTRING(r.fact, 12, 2) > '23' OR SUBSTRING(r.fact, 15, 2) > '59'
+                    OR SUBSTRING(r.fact, 18, 2) > '59'
+                    OR (RIGHT(r.fact, 1) <> 'Z'
+                        AND (SUBSTRING(r.fact, -5, 2) > '23' OR RIGHT(r.fact, 2) > '59'))
+                 THEN NULL
+               WHEN SUBSTRING(r.fact, 9, 2) < '01'
+                    OR SUBSTRING(r.fact, 9, 2) > DAY(LAST_DAY(CONCAT(LEFT(r.fact, 7), '-01')))
+                 THEN NULL
+               WHEN RIGHT(r.fact, 1) = 'Z'
+                 THEN CAST(REPLACE(LEFT(r.fact, CHAR_LENGTH(r.fact) - 1), 'T', ' ') AS DATETIME(6))
+               ELSE CAST(REPLACE(LEFT(r.fact, CHAR_LENGTH(r.fact) - 6), 'T', ' ') AS DATETIME(6))
+                    - INTERVAL ((SUBSTRING(r.fact, -5, 2) * 60 + RIGHT(r.fact, 2))
+                                * IF(SUBSTRING(r.fact, -6, 1) = '-', -1, 1)) MINUTE
+             END,
+              NULL)
       FROM normalise_steps s
       STRAIGHT_JOIN normalise_rows r ON r.message_id = s.message_id
      WHERE NOT s.is_repeat
      ORDER BY s.message_id;
 
     -- 5b. Event time, as the trigger fills it message by message (see the
-    --     header of migration 0011): a state fact takes the event time of
-    --     the first last_updated fact of its entity received at most a
-    --     minute after it; one inserted before it, if any, else the first
-    --     one inserted after it, as the trigger's two statements do.
-    INSERT INTO normalise_events (fact_id, entity_id, is_state, recorded_at, reported_at)
-    SELECT ft.id, ss.entity_id, ss.label = 'state', ft.recorded_at, ft.reported_at
+    --     header of migration 0011): each last_updated fact of the batch, in
+    --     id order, gives its time to the latest state fact of its entity
+    --     inserted before it and received at most a minute before it, if
+    --     that one has none yet.
+    INSERT INTO normalise_events (fact_id, entity_id, recorded_at, reported_at)
+    SELECT ft.id, ss.entity_id, ft.recorded_at, ft.reported_at
       FROM normalise_steps s
       STRAIGHT_JOIN states ss ON ss.id = s.state_id
       STRAIGHT_JOIN facts ft
         ON ft.state_id = s.state_id AND ft.recorded_at = s.received_at
            AND ft.message_id = s.message_id
-     WHERE NOT s.is_repeat AND ss.label IN ('state', 'last_updated');
-
-    INSERT INTO normalise_windows (entity_id, first_at, last_at)
-    SELECT entity_id, MIN(recorded_at), MAX(recorded_at)
-      FROM normalise_events
-     WHERE NOT is_state AND reported_at IS NOT NULL
-     GROUP BY entity_id;
-
-    INSERT INTO normalise_events (fact_id, entity_id, is_state, recorded_at, reported_at)
-    SELECT fs.id, w.entity_id, TRUE, fs.recorded_at, NULL
-      FROM normalise_windows w
-      STRAIGHT_JOIN states ss ON ss.entity_id = w.entity_id AND ss.label = 'state'
-      STRAIGHT_JOIN facts fs
-        ON fs.state_id = ss.id
-           AND fs.recorded_at BETWEEN w.first_at - INTERVAL 60 SECOND AND w.last_at
-     WHERE fs.reported_at IS NULL
-    ON DUPLICATE KEY UPDATE fact_id = normalise_events.fact_id;
+     WHERE NOT s.is_repeat AND ss.label = 'last_updated' AND ft.reported_at IS NOT NULL;
 
     UPDATE normalise_events e
-       SET e.reported_at = COALESCE(
-             (SELECT fl.reported_at
-                FROM states sl
-                STRAIGHT_JOIN facts fl ON fl.state_id = sl.id
-               WHERE sl.entity_id = e.entity_id AND sl.label = 'last_updated'
-                 AND fl.recorded_at BETWEEN e.recorded_at AND e.recorded_at + INTERVAL 60 SECOND
-                 AND fl.reported_at IS NOT NULL AND fl.id < e.fact_id
-               ORDER BY fl.recorded_at, fl.id
-               LIMIT 1),
-             (SELECT fl.reported_at
-                FROM states sl
-                STRAIGHT_JOIN facts fl ON fl.state_id = sl.id
-               WHERE sl.entity_id = e.entity_id AND sl.label = 'last_updated'
-                 AND fl.recorded_at BETWEEN e.recorded_at AND e.recorded_at + INTERVAL 60 SECOND
-                 AND fl.reported_at IS NOT NULL AND fl.id > e.fact_id
-               ORDER BY fl.id
-               LIMIT 1))
-     WHERE e.is_state;
+       SET e.target_id =
+             (SELECT fs.id
+                FROM states ss
+                STRAIGHT_JOIN facts fs ON fs.state_id = ss.id
+               WHERE ss.entity_id = e.entity_id AND ss.label = 'state'
+                 AND fs.recorded_at BETWEEN e.recorded_at - INTERVAL 60 SECOND AND e.recorded_at
+                 AND fs.id < e.fact_id
+               ORDER BY fs.recorded_at DESC, fs.id DESC
+               LIMIT 1);
 
-    UPDATE normalise_events e
-      STRAIGHT_JOIN facts f ON f.id = e.fact_id
-       SET f.reported_at = e.reported_at
-     WHERE e.is_state AND e.reported_at IS NOT NULL;
+    UPDATE facts f
+      STRAIGHT_JOIN (
+        SELECT x.target_id, x.reported_at
+          FROM (SELECT target_id, reported_at,
+                       ROW_NUMBER() OVER (PARTITION BY target_id ORDER BY fact_id) AS n
+                  FROM normalise_events
+                 WHERE target_id IS NOT NULL) x
+         WHERE x.n = 1
+      ) t ON f.id = t.target_id
+       SET f.reported_at = t.reported_at
+     WHERE f.reported_at IS NULL;
 
     -- 6. Where each state ends up.
     --    A message that replaces the value is not older than any before it,

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "db/error.h"
+#include "ingest/topic_order.h"
 #include "util/log.h"
 #include "util/sql_time.h"
 
@@ -153,7 +154,9 @@ bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> recor
 
 bool MysqlStore::insert_rows(std::uint64_t from, std::span<const spool::Record> records,
                              bool set_based) {
-  // The rows go in ordered by topic, so every transaction takes the
+  // The rows go in ordered by topic (topic_before: by entity, its state
+  // first, then last_updated, then the other attributes), so every
+  // transaction takes the
   // exclusive row locks its trigger runs need (the topic's current_states
   // row, updated by nearly every message) in one order. In reception order,
   // two batches holding the same topics in different orders each locked a
@@ -170,7 +173,7 @@ bool MysqlStore::insert_rows(std::uint64_t from, std::span<const spool::Record> 
     order.push_back(&r);
   }
   std::stable_sort(order.begin(), order.end(), [](const spool::Record* a, const spool::Record* b) {
-    return a->topic < b->topic;
+    return topic_before(a->topic, b->topic);
   });
   std::vector<std::string> times;
   times.reserve(records.size());

@@ -423,16 +423,19 @@ TEST_F(NormaliseTrigger, NumbersBooleansAndJsonStrings) {
                           "b9|12abc|NULL", "c1|+7|7"));
 }
 
-// A state takes its event time from the last_updated that follows it, whichever
-// of the two is inserted first, and only within a minute of it.
+// A state takes its event time from the first last_updated inserted after it,
+// received within a minute after it.
 TEST_F(NormaliseTrigger, StateFactsTakeTheEventTimeOfTheFollowingLastUpdated) {
   const std::string e = "homeassistant/sensor/e/";
   insert({{e + "state", "1", "2024-05-01 14:00:00.000000"},
           {e + "last_updated", "2024-05-01T13:00:00.250000+00:00", "2024-05-01 14:00:00.000100"},
           {e + "unit_of_measurement", R"("W")", "2024-05-01 14:00:00.000200"}});
-  // Topic order, as an ingester's batch: last_updated first.
-  insert({{e + "last_updated", "2024-05-01T15:00:05+02:00", "2024-05-01 14:00:05.000100"},
-          {e + "state", "2", "2024-05-01 14:00:05.000000"}});
+  // Another offset; then a last_updated inserted before its state: that state
+  // gets none (the ingester writes the state first).
+  insert({{e + "state", "2", "2024-05-01 14:00:05.000000"},
+          {e + "last_updated", "2024-05-01T15:00:05+02:00", "2024-05-01 14:00:05.000100"}});
+  insert({{e + "last_updated", "2024-05-01T13:00:07Z", "2024-05-01 14:00:07.000100"},
+          {e + "state", "2.5", "2024-05-01 14:00:07.000000"}});
   // No last_updated within a minute, then one that is not a time.
   insert({{e + "state", "3", "2024-05-01 14:00:10.000000"},
           {e + "last_updated", "2024-05-01T13:00:10Z", "2024-05-01 14:01:10.500000"},
@@ -447,6 +450,9 @@ TEST_F(NormaliseTrigger, StateFactsTakeTheEventTimeOfTheFollowingLastUpdated) {
                           "state|2|2024-05-01 13:00:05.000000|2024-05-01 13:00:05.000000",
                           "last_updated|2024-05-01T15:00:05+02:00|2024-05-01 13:00:05.000000|"
                           "2024-05-01 13:00:05.000000",
+                          "state|2.5|NULL|2024-05-01 14:00:07.000000",
+                          "last_updated|2024-05-01T13:00:07Z|2024-05-01 13:00:07.000000|"
+                          "2024-05-01 13:00:07.000000",
                           "state|3|NULL|2024-05-01 14:00:10.000000",
                           "last_updated|2024-05-01T13:00:10Z|2024-05-01 13:00:10.000000|"
                           "2024-05-01 13:00:10.000000",
@@ -472,11 +478,38 @@ TEST_F(NormaliseTrigger, HomeAssistantTimestampsAreReadStrictly) {
       {"2024-05-01T12:00:00", "NULL"},
       {"2024-05-01T12:00:00.1234567+00:00", "NULL"},
       {"0999-05-01T12:00:00+00:00", "NULL"},
+      {"2024-05-01T12:00:00.123+00:00", "2024-05-01 12:00:00.123000"},
+      {"2024-05-01T12:00:00.123456Z", "2024-05-01 12:00:00.123456"},
+      {"2024-05-01T12:00:00-00:00", "2024-05-01 12:00:00.000000"},
+      {"2024-05-01T12:00:00.1234567Z", "NULL"},
+      {"2024-05-01T12:00:00.Z", "NULL"},
+      {"2024-05-01T12:00:00.+00:00", "NULL"},
+      {"2024-05-01T12:00:00+0000", "NULL"},
+      {"2024-05-01T12:00:00+00:0", "NULL"},
+      {"2024-05-01T12:00:0a+00:00", "NULL"},
+      {"2024-5-01T12:00:00+00:00", "NULL"},
+      {"2024-05-01T12:00:00Z+00:00", "NULL"},
+      {"\xef\xbc\x92"
+       "024-05-01T12:00:00+00:00",
+       "NULL"},  // a full-width 2
       {"", "NULL"},
       {"unknown", "NULL"},
   };
-  for (const auto& [text, expected] : cases) {
-    EXPECT_EQ(value("SELECT statesink_timestamp('" + text + "')"), expected) << text;
+  // The function (normalise_batch()) and the trigger's inline copy of it.
+  std::vector<Message> messages;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(value("SELECT statesink_timestamp('" + cases[i].first + "')"), cases[i].second)
+        << cases[i].first;
+    messages.push_back({"homeassistant/sensor/t" + std::to_string(i) + "/last_updated",
+                        cases[i].first, "2024-05-01 14:00:00.000000"});
+  }
+  insert(messages);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(value("SELECT COALESCE(f.reported_at, 'NULL') FROM facts f JOIN messages m ON "
+                    "m.id = f.message_id WHERE m.topic = 'homeassistant/sensor/t" +
+                    std::to_string(i) + "/last_updated'"),
+              cases[i].second)
+        << cases[i].first;
   }
 }
 
