@@ -54,7 +54,7 @@ void run_statistics_phase(const Harness& harness, Results& results) {
     std::atomic<std::uint64_t> updates{0};
     std::atomic<double> update_seconds{0};
     std::atomic<double> update_cpu{0};
-    const Background updater = [&](std::stop_token stop) {
+    const Background updater = [&](const std::stop_token& stop) {
       db::Connection c = harness.connect();
       const double cpu_before = thread_cpu_seconds();
       while (!stop.stop_requested()) {
