@@ -3,24 +3,15 @@
 #include <httplib.h>
 
 #include <chrono>
-#include <ctime>
 
 #include "ingest_fixture.h"
+#include "simulate/timestamp.h"
+#include "util/sql_time.h"
 
 namespace statesink::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-// `at` in UTC as strftime's `pattern` writes it.
-std::string utc(std::chrono::system_clock::time_point at, const char* pattern) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(at);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[64];
-  std::strftime(text, sizeof text, pattern, &tm);
-  return text;
-}
 
 std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -144,13 +135,15 @@ TEST_F(IngestTest, ABacklogDeliveredAnHourLateKeepsItsEventTimes) {
   // While the ingester is away, the broker queues for its session: per change
   // the state, last_updated and an attribute, in Home Assistant's order.
   constexpr int kChanges = 600;
-  const auto hour_ago = std::chrono::system_clock::now() - std::chrono::hours(1);
+  // Whole seconds, as Home Assistant writes them without a fraction.
+  const auto hour_ago = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) -
+                        std::chrono::hours(1);
   Publisher publisher(name_ + "-pub");
   for (int i = 0; i < kChanges; ++i) {
     const std::string entity = prefix() + "/sensor/s" + std::to_string(i % 40);
     const auto at = hour_ago + std::chrono::seconds(i);
     publisher.publish(entity + "/state", std::to_string(i));
-    publisher.publish(entity + "/last_updated", utc(at, "%Y-%m-%dT%H:%M:%S+00:00"));
+    publisher.publish(entity + "/last_updated", simulate::format_timestamp(at));
     publisher.publish(entity + "/friendly_name", "\"S " + std::to_string(i) + "\"");
   }
   ASSERT_TRUE(publisher.wait_acked(std::chrono::seconds(60)));
@@ -174,7 +167,7 @@ TEST_F(IngestTest, ABacklogDeliveredAnHourLateKeepsItsEventTimes) {
             std::to_string(kChanges) + "\t" + std::to_string(kChanges) + "\t" +
                 std::to_string(kChanges) + "\t" + std::to_string(kChanges) + "\n");
   // The first change's state: exactly the hour-old time that was published.
-  EXPECT_EQ(sql("SELECT f.reported_at = '" + utc(hour_ago, "%Y-%m-%d %H:%M:%S") +
+  EXPECT_EQ(sql("SELECT f.reported_at = '" + format_sql_datetime(hour_ago) +
                 "' FROM facts f JOIN messages m ON m.id = f.message_id "
                 "WHERE m.topic = '" +
                 prefix() + "/sensor/s0/state' AND f.fact = '0'"),
