@@ -74,38 +74,28 @@ int run(Settings settings) {
   machine["load_average_at_end"] = load_average();
 
   const double total_seconds = seconds_since(started);
-  if (s.scale_only || s.galera_only) {
+  if (s.scale_only || s.galera_only || s.ceiling_only) {
     std::cout << "\nstatesink benchmark, " << machine_summary(machine) << "\n";
-    print_scale_table(std::cout, s, results);
-    Json j;
-    j["benchmark"] = "statesink";
-    j["duration_seconds"] = std::round(total_seconds);
-    j["machine"] = machine;
-    j["settings"] = {{"installations", s.installations},
-                     {"entities_per_installation", s.entities},
-                     {"seed", s.seed},
-                     {"repeat", s.repeat},
-                     {"scale_messages", s.scale_messages},
-                     {"scale_max_ingesters", s.scale_max_ingesters},
-                     {"galera", s.galera},
-                     {"ingest_args", s.ingest_args}};
-    j["results"] = Json::object();
-    if (!results.scale.empty()) j["results"]["scale_out"] = scale_json(results.scale);
-    if (!results.galera_scale.empty()) {
-      j["results"]["scale_out_galera"] = scale_json(results.galera_scale);
+    Json j = report_header(machine, total_seconds);
+    if (s.ceiling_only) {
+      print_ceiling_table(std::cout, s, results);
+      j["results"] = ceiling_json(results);
+    } else {
+      print_scale_table(std::cout, s, results);
+      j["settings"] = {{"installations", s.installations},
+                       {"entities_per_installation", s.entities},
+                       {"seed", s.seed},
+                       {"repeat", s.repeat},
+                       {"scale_messages", s.scale_messages},
+                       {"scale_max_ingesters", s.scale_max_ingesters},
+                       {"galera", s.galera},
+                       {"ingest_args", s.ingest_args}};
+      j["results"] = Json::object();
+      if (!results.scale.empty()) j["results"]["scale_out"] = scale_json(results.scale);
+      if (!results.galera_scale.empty()) {
+        j["results"]["scale_out_galera"] = scale_json(results.galera_scale);
+      }
     }
-    write_json(s.json, j);
-    std::cout << "\nresults written to " << s.json.string() << "\n";
-    return 0;
-  }
-  if (s.ceiling_only) {
-    std::cout << "\nstatesink benchmark, " << machine_summary(machine) << "\n";
-    print_ceiling_table(std::cout, s, results);
-    Json j;
-    j["benchmark"] = "statesink";
-    j["duration_seconds"] = std::round(total_seconds);
-    j["machine"] = machine;
-    j["results"] = ceiling_json(results);
     write_json(s.json, j);
     std::cout << "\nresults written to " << s.json.string() << "\n";
     return 0;

@@ -14,17 +14,20 @@ void empty_tables(const config::DbUrl& url) {
   std::set<std::string> tables;
   for (const auto& row : existing) tables.insert(row[0].value_or(""));
   c.execute("SET SESSION foreign_key_checks = 0");
-  for (const char* t :
-       {"messages", "message_rejections", "facts", "current_states", "states", "entities",
-        "base_topics", "ingest_progress", "statistics_5min", "statistics_hourly"}) {
+  for (const char* t : {"messages", "message_rejections", "facts", "current_states", "states",
+                        "entities", "base_topics", "ingest_progress"}) {
     if (tables.contains(t)) c.execute(std::string("TRUNCATE TABLE ") + t);
   }
-  if (tables.contains("statistics_progress")) {
-    c.execute(
-        "UPDATE statistics_progress SET last_fact_id = 0, computed_until = NULL, "
-        "observed_fact_id = 0, observed_at = NULL, updated_at = NULL");
-  }
+  if (tables.contains("statistics_progress")) reset_statistics(c);
   c.execute("SET SESSION foreign_key_checks = 1");
+}
+
+void reset_statistics(db::Connection& c) {
+  c.execute("TRUNCATE TABLE statistics_5min");
+  c.execute("TRUNCATE TABLE statistics_hourly");
+  c.execute(
+      "UPDATE statistics_progress SET last_fact_id = 0, computed_until = NULL, "
+      "observed_fact_id = 0, observed_at = NULL, updated_at = NULL");
 }
 
 void drop_triggers(const config::DbUrl& url) {

@@ -16,6 +16,10 @@ namespace statesink::bench {
 // the same state, with the auto-increment counters reset.
 void empty_tables(const config::DbUrl& url);
 
+// Empties the statistics tables and moves their progress back to the start,
+// so the next update computes everything afresh (migration 0008 applied).
+void reset_statistics(db::Connection& c);
+
 // Removes the normalising triggers on `messages`, for the runs without them.
 void drop_triggers(const config::DbUrl& url);
 

@@ -22,6 +22,9 @@ void print_tables(std::ostream& out, const Settings& s, const Results& results,
 void print_scale_table(std::ostream& out, const Settings& s, const Results& results);
 Json scale_json(const std::vector<ScaleRun>& scale);
 
+// What every report's JSON starts with: the program, how long it ran, the machine.
+Json report_header(const Json& machine, double total_seconds);
+
 // The two ceilings alone; what --ceiling-only prints.
 void print_ceiling_table(std::ostream& out, const Settings& s, const Results& results);
 Json ceiling_json(const Results& results);

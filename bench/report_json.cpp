@@ -148,6 +148,14 @@ Json scale_json(const std::vector<ScaleRun>& scale) {
   return runs;
 }
 
+Json report_header(const Json& machine, double total_seconds) {
+  Json j;
+  j["benchmark"] = "statesink";
+  j["duration_seconds"] = std::round(total_seconds);
+  j["machine"] = machine;
+  return j;
+}
+
 Json ceiling_json(const Results& results) {
   Json j;
   j["ceiling"] = direct_json(*results.ceiling);
@@ -161,17 +169,9 @@ Json ceiling_json(const Results& results) {
 Json results_json(const Settings& s, const Results& results, const Ratios& ratios,
                   const Json& machine, double total_seconds) {
   const IngestRun& e2e = *results.end_to_end;
-  Json j;
-  j["benchmark"] = "statesink";
-  j["duration_seconds"] = std::round(total_seconds);
-  j["machine"] = machine;
+  Json j = report_header(machine, total_seconds);
   j["settings"] = settings_json(s);
-  Json measured;
-  measured["ceiling"] = direct_json(*results.ceiling);
-  measured["ceiling"]["rounds_messages_per_second"] = results.ceiling_rates;
-  measured["ceiling_per_row_trigger"] = direct_json(*results.ceiling_per_row_trigger);
-  measured["ceiling_per_row_trigger"]["rounds_messages_per_second"] =
-      results.ceiling_per_row_trigger_rates;
+  Json measured = ceiling_json(results);
   measured["end_to_end"] = ingest_json(e2e);
   measured["end_to_end"]["rounds_messages_per_second"] = results.end_to_end_rates;
   measured["end_to_end_from_backlog"] = ingest_json(*results.backlog);

@@ -84,11 +84,7 @@ void run_statistics_phase(const Harness& harness, Results& results) {
            " messages' facts");
   {
     db::Connection c = harness.connect();
-    c.execute("TRUNCATE TABLE statistics_5min");
-    c.execute("TRUNCATE TABLE statistics_hourly");
-    c.execute(
-        "UPDATE statistics_progress SET last_fact_id = 0, computed_until = NULL, "
-        "observed_fact_id = 0, observed_at = NULL, updated_at = NULL");
+    reset_statistics(c);
     cost.facts = count_rows(c, "facts");
     const CpuSample before = harness.cpu(-1);
     const double client_before = self_cpu_seconds();
