@@ -12,13 +12,14 @@
 namespace statesink::ingest {
 namespace {
 
-// normalise_batch() costs about 3 ms of server CPU per call whatever the
-// batch holds, and then about a third less than the per-row trigger per
-// message: on the benchmark's traffic the two break even near 200 messages
-// (bench/run.sh and the README's figures). Smaller batches, the common case
-// under light traffic, go through the trigger; under load batches grow past
-// this and take the set-based path.
-constexpr std::size_t kSetBasedMinRows = 200;
+// normalise_batch() has a fixed cost per call (its work tables, and planning
+// twenty statements) of about as much as 20 messages through the per-row
+// trigger, and then costs less than half of the trigger per message: since
+// migration 0012 the two break even near 50 messages on the benchmark's
+// traffic (README, "Two normalisation paths"). Smaller batches, the common
+// case under light traffic, go through the trigger; under load batches grow
+// past this and take the set-based path.
+constexpr std::size_t kSetBasedMinRows = 50;
 
 // A partial batch is split into chunks of these sizes, so a handful of
 // prepared statements serve every batch length.
