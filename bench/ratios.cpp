@@ -1,6 +1,7 @@
 #include "ratios.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace statesink::bench {
 
@@ -18,8 +19,21 @@ Ratios compute_ratios(const Results& results, const Json& machine) {
   r.targets = {
       {"end to end / ceiling", "≥ 0.8", r.vs_ceiling, r.vs_ceiling >= 0.8},
       {"end to end / naive", "≥ 20", r.vs_naive, r.vs_naive >= 20},
-      {"latency p99 ms at " + number(lat.target_rate, 0) + "/s", "< 500", lat.p99, lat.p99 < 500},
+      {"latency p99 ms at " + number(lat.target_rate, 0) + "/s", "< 150", lat.p99, lat.p99 < 150},
   };
+  // Absolute CPU targets, set on the machine the README describes; on a slower
+  // or busier one, read them against `ceiling_without_triggers` of the same run.
+  const DirectRun& ceiling = *results.ceiling;
+  const DirectRun& per_row = *results.ceiling_per_row_trigger;
+  const auto add_cpu = [&](const std::string& name, double limit, std::optional<double> cpu,
+                           std::size_t messages) {
+    if (!cpu) return;
+    const double value = per_100k(*cpu, messages);
+    r.targets.push_back({name, "≤ " + number(limit, 1), value, value <= limit});
+  };
+  add_cpu("ceiling mariadbd CPU s/100k", 2.0, ceiling.mariadbd_cpu, ceiling.messages);
+  add_cpu("per-row trigger mariadbd CPU s/100k", 4.0, per_row.mariadbd_cpu, per_row.messages);
+  add_cpu("ingester CPU s/100k end to end", 0.6, e2e.ingest_cpu, e2e.messages);
   return r;
 }
 
