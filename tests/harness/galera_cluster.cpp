@@ -177,6 +177,29 @@ void GaleraCluster::forget_stale_ddl_log(const Node& n) {
   if (unknown_position) fs::remove(n.dir / "data" / "ddl_recovery.log");
 }
 
+// A joiner that never syncs usually waits for its donor (an rsync SST first
+// flushes and locks the donor's tables). What the other nodes were doing at
+// that moment, while they still run, says which one and why: their sessions
+// and the end of their logs.
+std::string GaleraCluster::others_at_a_stalled_join(int joiner) {
+  std::string out;
+  for (int i = 1; i <= kNodes; ++i) {
+    if (i == joiner || !node_running(i)) continue;
+    out += "--- node " + std::to_string(i) + ": state and sessions ---\n";
+    try {
+      out += status(i, "wsrep_local_state_comment") + "\n";
+      out += sql(i,
+                 "SELECT id, user, db, command, time, state, LEFT(info, 200) "
+                 "FROM information_schema.processlist WHERE command <> 'Sleep' ORDER BY id");
+    } catch (const std::exception& e) {
+      out += std::string("(not readable: ") + e.what() + ")\n";
+    }
+    out += "--- node " + std::to_string(i) + ": mariadb.err (tail) ---\n" +
+           tail_file(error_log(i), 30);
+  }
+  return out;
+}
+
 void GaleraCluster::launch(int number, bool bootstrap) {
   Node& n = node(number);
   prepare_node(n, bootstrap);
@@ -274,7 +297,8 @@ void GaleraCluster::launch(int number, bool bootstrap) {
     throw std::runtime_error("Galera node " + std::to_string(number) + " in " + n.dir.string() +
                              (died ? " exited during start-up" : " was not synced within 180 s") +
                              "\n--- mariadb.err (tail) ---\n" + tail_file(error_log) +
-                             "--- mariadbd output ---\n" + tail_file(output, 20));
+                             "--- mariadbd output ---\n" + tail_file(output, 20) +
+                             (died ? "" : others_at_a_stalled_join(number)));
   }
 }
 

@@ -90,6 +90,7 @@ class GaleraCluster {
   void prepare_node(Node& n, bool with_data);
   void forget_stale_ddl_log(const Node& n);
   void launch(int number, bool bootstrap);
+  std::string others_at_a_stalled_join(int joiner);
 
   std::filesystem::path dir_;
   std::array<Node, kNodes> nodes_;
