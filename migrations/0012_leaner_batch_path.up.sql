@@ -728,10 +728,6 @@ BEGIN
     --     id order, gives its time to the latest state fact of its entity
     --     inserted before it and received at most a minute before it, if
     --     that one has none yet.
-    --     Each search reads one range of facts_state_time backwards and stops
-    --     at the first row: the single-table subquery and the index hint keep
-    --     the optimizer from sorting the range (it did, with states joined in)
-    --     or walking the primary key for `fs.id < e.fact_id`.
     INSERT INTO normalise_events (fact_id, state_id, recorded_at, reported_at)
     SELECT ft.fact_id, es.id, ft.recorded_at, ft.reported_at
       FROM normalise_steps s
@@ -740,6 +736,10 @@ BEGIN
       STRAIGHT_JOIN normalise_facts ft ON ft.message_id = s.message_id
      WHERE NOT s.is_repeat AND ss.label = 'last_updated' AND ft.reported_at IS NOT NULL;
 
+    --     Each search reads one range of facts_state_time backwards and stops
+    --     at the first row: the single-table subquery and the index hint keep
+    --     the optimizer from sorting the range (it did, with states joined in)
+    --     or walking the primary key for `fs.id < e.fact_id`.
     UPDATE normalise_events e
        SET e.target_id =
              (SELECT fs.id
