@@ -20,6 +20,12 @@ namespace {
 constexpr std::size_t kTakeoverCloses = 3;
 constexpr std::chrono::seconds kTakeoverWindow{60};
 
+// How long one step of the network loop waits for the broker.
+constexpr std::chrono::milliseconds kPollTimeout{100};
+// At most this many packets are read before the spool write and the PUBACKs
+// (a broker's in-flight window, 20 by Mosquitto's default, is usually smaller).
+constexpr int kMaxBurst = 1000;
+
 std::string joined(const std::vector<std::string>& filters, std::string_view separator = "\n") {
   std::string text;
   for (const auto& f : filters) {
@@ -170,20 +176,55 @@ void Receiver::on_message(const mqtt::Received& m) {
   view.retain = m.retain;
   view.topic = m.topic;
   view.payload = m.payload;
-  std::uint64_t seq = 0;
+  burst_.add(view, content);
+  if (!in_burst_) {
+    // Under mosquitto_loop() (while connecting or disconnecting) the PUBACK
+    // goes out in the same call: store the message before returning.
+    store_burst();
+  }
+}
+
+void Receiver::store_burst() {
+  if (burst_.empty()) {
+    return;
+  }
+  const std::span<const spool::MessageView> messages = burst_.views();
+  std::uint64_t first = 0;
   try {
-    seq = spool_.append(view);
+    first = spool_.append_all(messages);
   } catch (const std::exception& e) {
-    // Returning would acknowledge a message that is not stored. Exiting
-    // leaves it with the broker, which sends it again after a restart.
-    log::error(std::string("cannot store a received message in the spool: ") + e.what() +
-               "; exiting without acknowledging it, so the broker keeps it");
+    // Returning would acknowledge messages that are not stored. Exiting
+    // leaves them with the broker, which sends them again after a restart.
+    log::error(std::string("cannot store received messages in the spool: ") + e.what() +
+               "; exiting without acknowledging them, so the broker keeps them");
     std::_Exit(1);
   }
-  if (m.qos > 0) {
-    redelivery_.stored(mid, content, seq);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (messages[i].qos > 0) {
+      redelivery_.stored(messages[i].mid, burst_.content(i), first + i);
+    }
   }
-  ++metrics_.received;
+  metrics_.received += messages.size();
+  burst_.clear();
+}
+
+void Receiver::read_burst() {
+  std::optional<mqtt::MqttError> lost;
+  in_burst_ = true;
+  try {
+    client_->read(kPollTimeout, kMaxBurst);
+  } catch (const mqtt::MqttError& e) {
+    lost = e;
+  }
+  in_burst_ = false;
+  // Stored even when the connection broke during the read: the broker sends
+  // them again, and the packet id file then tells them as resends.
+  store_burst();
+  if (lost) {
+    throw *lost;
+  }
+  client_->write();
+  client_->keep_alive();
 }
 
 void Receiver::disconnect_cleanly() {
@@ -229,7 +270,11 @@ void Receiver::run(std::stop_token stop) {
       }
     }
     try {
-      client_->loop(std::chrono::milliseconds(100));
+      if (connected_) {
+        read_burst();
+      } else {
+        client_->loop(kPollTimeout);
+      }
     } catch (const mqtt::MqttError& e) {
       const bool was_connected = connected_;
       on_disconnected(was_connected ? e.code() : -1);

@@ -12,6 +12,7 @@
 #include "ingest/metrics.h"
 #include "ingest/outage.h"
 #include "ingest/packet_id_file.h"
+#include "ingest/received_burst.h"
 #include "ingest/redelivery.h"
 #include "mqtt/client.h"
 #include "spool/spool.h"
@@ -48,6 +49,11 @@ class Receiver {
   void on_disconnected(int reason);
   void on_message(const mqtt::Received& message);
   void on_subscribed(const std::vector<int>& granted);
+  // Reads what the broker has sent, puts it into the spool with one write,
+  // then lets the PUBACKs go: the connected state's step of the loop.
+  void read_burst();
+  // Appends burst_ to the spool; exits the process when it cannot.
+  void store_burst();
   void note_lost_connection(int reason);
   // Sends DISCONNECT and gives it up to a second to go out.
   void disconnect_cleanly();
@@ -61,6 +67,9 @@ class Receiver {
   Redelivery redelivery_;
   std::filesystem::path subscribed_file_;
   std::optional<mqtt::Client> client_;
+  // Inside read_burst(): messages are collected in burst_, not stored one by one.
+  bool in_burst_ = false;
+  ReceivedBurst burst_;
   Outage outage_;
   bool connected_ = false;
   bool ever_connected_ = false;

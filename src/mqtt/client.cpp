@@ -2,6 +2,7 @@
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <poll.h>
 
 #include <cerrno>
 #include <cstring>
@@ -161,12 +162,75 @@ void Client::connect() {
   if (rc != MOSQ_ERR_SUCCESS) {
     fail("connect to the MQTT broker", rc);
   }
+  more_to_read_ = false;
 }
 
 void Client::disconnect() { mosquitto_disconnect(handle_.get()); }
 
 void Client::loop(std::chrono::milliseconds timeout) {
   int rc = mosquitto_loop(handle_.get(), static_cast<int>(timeout.count()), 1);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    fail("talk to the MQTT broker", rc);
+  }
+}
+
+void Client::read(std::chrono::milliseconds timeout, int max_packets) {
+  mosquitto* m = handle_.get();
+  const int fd = mosquitto_socket(m);
+  if (fd < 0) {
+    fail("talk to the MQTT broker", MOSQ_ERR_NO_CONN);
+  }
+  if (!more_to_read_) {
+    pollfd p{};
+    p.fd = fd;
+    p.events = static_cast<short>(POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0));
+    const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (ready < 0 && errno != EINTR) {
+      fail("wait for the MQTT broker", MOSQ_ERR_ERRNO);
+    }
+    if (ready <= 0 || (p.revents & (POLLIN | POLLERR | POLLHUP)) == 0) {
+      return;
+    }
+  }
+  more_to_read_ = false;
+  for (int packets = 0;; ++packets) {
+    if (packets == max_packets) {
+      more_to_read_ = true;
+      return;
+    }
+    // mosquitto_loop_read() reads one packet here (none of ours are queued
+    // for QoS 2), or part of one, and tells an empty socket only by errno,
+    // as mosquitto_loop() itself finds out.
+    errno = 0;
+    const int rc = mosquitto_loop_read(m, 1);
+    const int error = errno;
+    if (rc != MOSQ_ERR_SUCCESS) {
+      errno = error;
+      fail("talk to the MQTT broker", rc);
+    }
+    if (mosquitto_socket(m) < 0) {
+      fail("talk to the MQTT broker", MOSQ_ERR_NO_CONN);
+    }
+    if (error == EAGAIN || error == EWOULDBLOCK) {
+      return;
+    }
+  }
+}
+
+void Client::write() {
+  mosquitto* m = handle_.get();
+  if (!mosquitto_want_write(m)) {
+    return;
+  }
+  // One call sends every queued packet until the socket would block.
+  const int rc = mosquitto_loop_write(m, 1);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    fail("talk to the MQTT broker", rc);
+  }
+}
+
+void Client::keep_alive() {
+  const int rc = mosquitto_loop_misc(handle_.get());
   if (rc != MOSQ_ERR_SUCCESS) {
     fail("talk to the MQTT broker", rc);
   }

@@ -82,6 +82,19 @@ class Client {
   // connection is lost or cannot be used.
   void loop(std::chrono::milliseconds timeout);
 
+  // loop() in three steps, for a caller that acts on a burst of messages
+  // between reading them and acknowledging them. Only once connected.
+  //
+  // Waits up to `timeout` for the broker, then reads every packet the socket
+  // holds, up to `max_packets` (messages reach the callback); their PUBACKs
+  // are queued, not sent. Throws MqttError when the connection is lost.
+  void read(std::chrono::milliseconds timeout, int max_packets);
+  // Sends what is queued (PUBACKs, PINGREQ, SUBSCRIBE) as far as the socket
+  // takes it; throws MqttError when the connection is lost.
+  void write();
+  // Keepalive: sends a PINGREQ when due, notices a broker that went silent.
+  void keep_alive();
+
   // With MQTT 5, retained messages are sent only for a subscription the
   // session did not hold already (retain handling 1), so subscribing again
   // does not replay them.
@@ -101,6 +114,9 @@ class Client {
   ClientOptions options_;
   Callbacks callbacks_;
   std::unique_ptr<mosquitto, void (*)(mosquitto*)> handle_;
+  // read() stopped at max_packets: more may wait, possibly inside TLS
+  // buffers where poll() does not see it.
+  bool more_to_read_ = false;
 };
 
 // The broker's CONNACK refusal or a disconnect reason, in words.

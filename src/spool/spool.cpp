@@ -13,6 +13,10 @@
 namespace statesink::spool {
 namespace {
 
+// Records written together are copied into one buffer first; past this size
+// the copy costs more than the system call it saves.
+constexpr std::uint64_t kMaxCopiedBytes = 256 * 1024;
+
 void check_message(const MessageView& message) {
   if (message.topic.size() > kMaxTopicSize) {
     throw SpoolError("a topic of " + std::to_string(message.topic.size()) +
@@ -88,28 +92,91 @@ std::filesystem::path Spool::segment_path(std::uint64_t first_seq) const {
 }
 
 std::uint64_t Spool::append(const MessageView& message) {
-  check_message(message);
-  std::lock_guard appending(append_mutex_);
-  const std::uint64_t size = encoded_size(message.topic.size(), message.payload.size());
-  std::uint64_t seq = 0;
-  bool roll = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (sync_failure_) {
-      std::rethrow_exception(sync_failure_);
-    }
-    seq = next_seq_;
-    roll = !active_ || roll_pending_ ||
-           (segments_.back().records > 0 && active_end_ + size > options_.segment_bytes);
-  }
-  if (roll) {
-    start_segment(seq);
-  }
+  return append_all(std::span<const MessageView>(&message, 1));
+}
 
-  const RecordEncoder encoder(seq, message);
-  const auto pieces = encoder.pieces();
+std::uint64_t Spool::append_all(std::span<const MessageView> messages) {
+  for (const MessageView& message : messages) {
+    check_message(message);
+  }
+  std::lock_guard appending(append_mutex_);
+  std::uint64_t first_seq = 0;
+  std::size_t next = 0;
+  while (next < messages.size()) {
+    const std::uint64_t size =
+        encoded_size(messages[next].topic.size(), messages[next].payload.size());
+    std::uint64_t seq = 0;
+    bool roll = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (sync_failure_) {
+        std::rethrow_exception(sync_failure_);
+      }
+      seq = next_seq_;
+      roll = !active_ || roll_pending_ ||
+             (segments_.back().records > 0 && active_end_ + size > options_.segment_bytes);
+    }
+    if (roll) {
+      start_segment(seq);
+    }
+    if (first_seq == 0) {
+      first_seq = seq;
+    }
+
+    // The messages that still fit into this segment (at least one) go out in
+    // one write; a large one goes alone, without copying its payload.
+    std::size_t count = 1;
+    std::uint64_t end = active_end_ + size;
+    while (next + count < messages.size() && end - active_end_ < kMaxCopiedBytes) {
+      const MessageView& m = messages[next + count];
+      const std::uint64_t more = encoded_size(m.topic.size(), m.payload.size());
+      if (end + more > options_.segment_bytes || more > kMaxCopiedBytes) {
+        break;
+      }
+      end += more;
+      ++count;
+    }
+    write_records(seq, messages.subspan(next, count));
+    if (options_.sync == SyncMode::every) {
+      sync_file(*active_);
+    }
+
+    std::lock_guard lock(mutex_);
+    Segment& segment = segments_.back();
+    segment.records += count;
+    segment.end = active_end_;
+    next_seq_ = seq + count;
+    appended_ = true;
+    if (options_.sync != SyncMode::interval) {
+      make_readable(segment, segment.records, segment.end);
+    }
+    next += count;
+  }
+  if (syncer_ && first_seq != 0) {
+    syncer_->mark_dirty();
+  }
+  return first_seq;
+}
+
+void Spool::write_records(std::uint64_t first_seq, std::span<const MessageView> messages) {
+  std::uint64_t size = 0;
   try {
-    active_->write_at(active_end_, pieces);
+    if (messages.size() == 1) {
+      const RecordEncoder encoder(first_seq, messages.front());
+      active_->write_at(active_end_, encoder.pieces());
+      size = encoder.size();
+    } else {
+      encoded_.clear();
+      for (std::size_t i = 0; i < messages.size(); ++i) {
+        const RecordEncoder encoder(first_seq + i, messages[i]);
+        for (const std::string_view piece : encoder.pieces()) {
+          encoded_.append(piece);
+        }
+      }
+      const std::string_view pieces[] = {encoded_};
+      active_->write_at(active_end_, pieces);
+      size = encoded_.size();
+    }
   } catch (const SpoolError&) {
     // Cut off a partial write so the file ends on a record boundary again; if
     // that fails too, the next append overwrites it, or recovery cuts it.
@@ -120,25 +187,6 @@ std::uint64_t Spool::append(const MessageView& message) {
     throw;
   }
   active_end_ += size;
-  if (options_.sync == SyncMode::every) {
-    sync_file(*active_);
-  }
-
-  {
-    std::lock_guard lock(mutex_);
-    Segment& segment = segments_.back();
-    segment.records += 1;
-    segment.end = active_end_;
-    next_seq_ = seq + 1;
-    appended_ = true;
-    if (options_.sync != SyncMode::interval) {
-      make_readable(segment, segment.records, segment.end);
-    }
-  }
-  if (syncer_) {
-    syncer_->mark_dirty();
-  }
-  return seq;
 }
 
 void Spool::start_segment(std::uint64_t seq) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "spool/dir_lock.h"
@@ -60,6 +62,12 @@ class Spool {
   // SpoolError (disk full, I/O error); after a failed sync every later append
   // throws too, since the kernel may have dropped the unsynced data.
   std::uint64_t append(const MessageView& message);
+  // Stores the messages in order, with consecutive sequence numbers, and
+  // returns the first (0 for none). As append(), with one write per segment
+  // they go into instead of one per message. On a throw, an unknown prefix
+  // of them may be stored (the receiver then exits without acknowledging
+  // any of them; see Redelivery::reconcile).
+  std::uint64_t append_all(std::span<const MessageView> messages);
   // Syncs everything appended so far and makes it readable now.
   void sync();
 
@@ -121,6 +129,9 @@ class Spool {
 
   // Appending; append_mutex_ held.
   void start_segment(std::uint64_t seq);
+  // Writes the records at the end of the active segment, numbered from
+  // `first_seq`, and advances active_end_.
+  void write_records(std::uint64_t first_seq, std::span<const MessageView> messages);
   void sync_file(File& file);
 
   // Publishing synced data to the reader.
@@ -164,6 +175,7 @@ class Spool {
 
   std::mutex append_mutex_;  // one append at a time; held during disk writes, mutex_ is not
   std::uint64_t active_end_ = 0;
+  std::string encoded_;  // several records' bytes for one write; kept for its capacity
 
   Cursor cursor_;
 

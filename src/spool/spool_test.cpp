@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <future>
 #include <stdexcept>
 #include <string>
@@ -40,6 +42,11 @@ std::vector<Record> read_all(Spool& spool) {
       all.push_back(std::move(record));
     }
   }
+}
+
+std::string file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 std::vector<std::uint64_t> seqs(const std::vector<Record>& records) {
@@ -130,6 +137,68 @@ TEST(Spool, RecordLargerThanASegmentGetsASegmentOfItsOwn) {
   }
   EXPECT_EQ(segment_names(options.directory).size(), 3u);
   EXPECT_EQ(seqs(read_all(spool)), range(1, 3));
+}
+
+// One call writes what a segment takes at once; the files must come out as
+// appending the messages one by one makes them, and read back the same.
+TEST(Spool, AppendAllLaysOutSegmentsAsSingleAppendsDo) {
+  std::vector<Record> records;
+  for (std::uint64_t n = 1; n <= 120; ++n) {
+    records.push_back(sample(n, n == 40 ? 3000 : n % 90));
+  }
+  std::vector<MessageView> views;
+  for (const Record& record : records) {
+    views.push_back(record.view());
+  }
+  TempDir single_dir;
+  SpoolOptions single = options_in(single_dir);
+  single.segment_bytes = 1024;
+  {
+    Spool spool(single);
+    for (const Record& record : records) {
+      spool.append(record.view());
+    }
+  }
+  TempDir joint_dir;
+  SpoolOptions joint = options_in(joint_dir);
+  joint.segment_bytes = 1024;
+  {
+    Spool spool(joint);
+    EXPECT_EQ(spool.append_all(std::span<const MessageView>(views).first(7)), 1u);
+    EXPECT_EQ(spool.append_all(std::span<const MessageView>(views).subspan(7)), 8u);
+  }
+  EXPECT_GT(segment_names(joint.directory).size(), 5u);
+  ASSERT_EQ(segment_names(joint.directory), segment_names(single.directory));
+  for (const std::string& name : segment_names(joint.directory)) {
+    EXPECT_EQ(file_bytes(joint.directory / name), file_bytes(single.directory / name)) << name;
+  }
+  Spool spool(joint);
+  const std::vector<Record> all = read_all(spool);
+  ASSERT_EQ(seqs(all), range(1, 120));
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i], records[i]);
+  }
+  EXPECT_EQ(spool.append(sample(121).view()), 121u);
+}
+
+TEST(Spool, AppendAllOfNothingStoresNothing) {
+  TempDir dir;
+  Spool spool(options_in(dir));
+  EXPECT_EQ(spool.append_all({}), 0u);
+  EXPECT_EQ(spool.backlog().records, 0u);
+  EXPECT_EQ(spool.append(sample(1).view()), 1u);
+}
+
+TEST(Spool, AppendAllInEveryModeMakesTheRecordsReadableAtOnce) {
+  TempDir dir;
+  SpoolOptions options = options_in(dir);
+  options.sync = SyncMode::every;
+  Spool spool(options);
+  const Record first = sample(1);
+  const Record second = sample(2);
+  const MessageView views[] = {first.view(), second.view()};
+  ASSERT_EQ(spool.append_all(views), 1u);
+  EXPECT_EQ(seqs(spool.read_batch(10, 1 << 20, 0ms)), range(1, 2));
 }
 
 TEST(Spool, SeekAfterReopeningResumesAfterTheCommittedRecord) {
