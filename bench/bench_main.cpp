@@ -74,12 +74,15 @@ int run(Settings settings) {
   machine["load_average_at_end"] = load_average();
 
   const double total_seconds = seconds_since(started);
-  if (s.scale_only || s.galera_only || s.ceiling_only) {
+  if (s.scale_only || s.galera_only || s.ceiling_only || s.ingest_only) {
     std::cout << "\nstatesink benchmark, " << machine_summary(machine) << "\n";
     Json j = report_header(machine, total_seconds);
     if (s.ceiling_only) {
       print_ceiling_table(std::cout, s, results);
       j["results"] = ceiling_json(results);
+    } else if (s.ingest_only) {
+      print_ingest_table(std::cout, s, results);
+      j["results"] = ingest_only_json(results);
     } else {
       print_scale_table(std::cout, s, results);
       j["settings"] = {{"installations", s.installations},

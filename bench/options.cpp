@@ -69,6 +69,9 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
   app.add_flag("--ceiling-only", s.ceiling_only,
                "Run only the database ceiling through both normalisation paths (and report "
                "only it): for comparing versions of the trigger and normalise_batch()");
+  app.add_flag("--ingest-only", s.ingest_only,
+               "Run only end to end and from a broker backlog (and report only them): for "
+               "comparing versions of the ingester");
   app.add_flag("--galera-only", s.galera_only,
                "Run only the scale-out phase into the Galera cluster (and report only it)");
   app.add_option(

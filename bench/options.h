@@ -39,6 +39,7 @@ struct Settings {
   bool galera = false;        // also the scale-out phase into a three-node Galera cluster
   bool galera_only = false;   // only that phase
   bool ceiling_only = false;  // only the two ceilings, for comparing schema versions
+  bool ingest_only = false;   // only end to end and backlog, for comparing ingest loops
   std::vector<std::string> ingest_args;
 };
 

@@ -33,19 +33,21 @@ Results run_phases(Harness& harness) {
   Clock::time_point t;
   for (unsigned round = 1; round <= s.repeat; ++round) {
     const std::string of = " (" + std::to_string(round) + "/" + std::to_string(s.repeat) + ")";
-    t = step("ceiling: multi-row INSERTs normalised by normalise_batch(), " +
-             std::to_string(s.messages) + " messages" + of);
-    DirectRun c = run_direct(harness, "ceiling", s.ceiling_rows, s.messages, Normalise::set_based);
-    done(t, c.rate);
-    results.ceiling_rates.push_back(std::round(c.rate));
-    if (!results.ceiling || c.rate > results.ceiling->rate) results.ceiling = c;
-    t = step("ceiling through the per-row trigger: multi-row INSERTs of " +
-             std::to_string(s.messages) + " messages" + of);
-    DirectRun p = run_direct(harness, "ceiling-per-row-trigger", s.ceiling_rows, s.messages);
-    done(t, p.rate);
-    results.ceiling_per_row_trigger_rates.push_back(std::round(p.rate));
-    if (!results.ceiling_per_row_trigger || p.rate > results.ceiling_per_row_trigger->rate) {
-      results.ceiling_per_row_trigger = p;
+    if (!s.ingest_only) {
+      t = step("ceiling: multi-row INSERTs normalised by normalise_batch(), " +
+               std::to_string(s.messages) + " messages" + of);
+      DirectRun c = run_direct(harness, "ceiling", s.ceiling_rows, s.messages, Normalise::set_based);
+      done(t, c.rate);
+      results.ceiling_rates.push_back(std::round(c.rate));
+      if (!results.ceiling || c.rate > results.ceiling->rate) results.ceiling = c;
+      t = step("ceiling through the per-row trigger: multi-row INSERTs of " +
+               std::to_string(s.messages) + " messages" + of);
+      DirectRun p = run_direct(harness, "ceiling-per-row-trigger", s.ceiling_rows, s.messages);
+      done(t, p.rate);
+      results.ceiling_per_row_trigger_rates.push_back(std::round(p.rate));
+      if (!results.ceiling_per_row_trigger || p.rate > results.ceiling_per_row_trigger->rate) {
+        results.ceiling_per_row_trigger = p;
+      }
     }
     if (s.ceiling_only) continue;
     t = step("end to end: simulate -> broker -> ingest, " + std::to_string(s.messages) +
@@ -59,6 +61,7 @@ Results run_phases(Harness& harness) {
   t = step("end to end from a broker backlog, " + std::to_string(s.messages) + " messages");
   results.backlog = run_ingest(harness, "backlog", 1000, s.messages, true, true);
   done(t, results.backlog->rate);
+  if (s.ingest_only) return results;
   t = step("naive: ingest --batch-size 1, " + std::to_string(s.naive_messages) + " messages");
   results.naive = run_ingest(harness, "naive", 1, s.naive_messages, true);
   done(t, results.naive->rate);

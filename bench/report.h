@@ -29,6 +29,10 @@ Json report_header(const Json& machine, double total_seconds);
 void print_ceiling_table(std::ostream& out, const Settings& s, const Results& results);
 Json ceiling_json(const Results& results);
 
+// End to end and from a backlog alone; what --ingest-only prints.
+void print_ingest_table(std::ostream& out, const Settings& s, const Results& results);
+Json ingest_only_json(const Results& results);
+
 Json results_json(const Settings& s, const Results& results, const Ratios& ratios,
                   const Json& machine, double total_seconds);
 

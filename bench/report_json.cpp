@@ -166,6 +166,14 @@ Json ceiling_json(const Results& results) {
   return j;
 }
 
+Json ingest_only_json(const Results& results) {
+  Json j;
+  j["end_to_end"] = ingest_json(*results.end_to_end);
+  j["end_to_end"]["rounds_messages_per_second"] = results.end_to_end_rates;
+  j["backlog"] = ingest_json(*results.backlog);
+  return j;
+}
+
 Json results_json(const Settings& s, const Results& results, const Ratios& ratios,
                   const Json& machine, double total_seconds) {
   const IngestRun& e2e = *results.end_to_end;

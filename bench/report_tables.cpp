@@ -78,6 +78,22 @@ void print_ceiling_table(std::ostream& out, const Settings& s, const Results& re
   t.print(out);
 }
 
+void print_ingest_table(std::ostream& out, const Settings& s, const Results& results) {
+  const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
+  MarkdownTable t({"ingester" + best, "messages", "messages/s", "ingest CPU",
+                   "read/write syscalls per message", "mean batch", "mariadbd CPU",
+                   "mosquitto CPU"});
+  for (const IngestRun* r : {&*results.end_to_end, &*results.backlog}) {
+    t.row({r->from_backlog ? "from a broker backlog" : "end to end", std::to_string(r->messages),
+           number(r->rate, 0), cell(per_100k(r->ingest_cpu, r->messages), 2),
+           cell(r->ingest_syscalls_per_message, 2), cell(r->mean_batch, 0),
+           cell(per_100k(r->mariadbd_cpu, r->messages), 2),
+           cell(per_100k(r->mosquitto_cpu, r->messages), 2)});
+  }
+  t.print(out);
+  out << "CPU in seconds per 100k messages\n";
+}
+
 void print_scale_table(std::ostream& out, const Settings& s, const Results& results) {
   const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
   if (!results.scale.empty()) {

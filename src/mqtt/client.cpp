@@ -67,6 +67,11 @@ struct ClientCallbacks {
     r.qos = m->qos;
     r.retain = m->retain;
     c.callbacks_.message(r);
+    // Queueing this message's PUBACK wrote a byte to libmosquitto's wake-up
+    // socket pair, which nothing drains outside mosquitto_loop(): once full,
+    // that write fails with EAGAIN, and read() would take that errno for an
+    // empty socket and end the burst after every message.
+    errno = 0;
   }
 
   static void subscribe(mosquitto* /*mosq*/, void* obj, int /*mid*/, int count, const int* granted,
