@@ -36,7 +36,8 @@ Results run_phases(Harness& harness) {
     if (!s.ingest_only) {
       t = step("ceiling: multi-row INSERTs normalised by normalise_batch(), " +
                std::to_string(s.messages) + " messages" + of);
-      DirectRun c = run_direct(harness, "ceiling", s.ceiling_rows, s.messages, Normalise::set_based);
+      DirectRun c =
+          run_direct(harness, "ceiling", s.ceiling_rows, s.messages, Normalise::set_based);
       done(t, c.rate);
       results.ceiling_rates.push_back(std::round(c.rate));
       if (!results.ceiling || c.rate > results.ceiling->rate) results.ceiling = c;

@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <fstream>
-#include <iterator>
 #include <future>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>

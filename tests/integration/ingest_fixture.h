@@ -33,9 +33,11 @@ inline std::string read_text(const std::filesystem::path& path) {
 // true instead of throwing, so a publishing thread can end quietly.
 class Publisher {
  public:
-  explicit Publisher(const std::string& client_id) {
+  // `broker`: a URL, or empty for the shared broker.
+  explicit Publisher(const std::string& client_id, const std::string& broker = "") {
     try {
-      publisher_.emplace(config::parse_mqtt_url(servers().mosquitto.url()), client_id);
+      publisher_.emplace(
+          config::parse_mqtt_url(broker.empty() ? servers().mosquitto.url() : broker), client_id);
     } catch (const std::exception& e) {
       ADD_FAILURE() << "publisher did not connect: " << e.what();
       failed_ = true;
@@ -172,12 +174,14 @@ class IngestTest : public ::testing::Test {
   int starts_ = 0;
 };
 
-// Publishes "n=<i>" for i in [from, to) over `entities` topics, from a thread.
+// Publishes "n=<i>" for i in [from, to) over 50 topics, from a thread, to
+// `broker` (a URL; empty for the shared broker).
 class Stream {
  public:
-  Stream(std::string prefix, std::uint64_t from, std::uint64_t to, const std::string& client_id)
-      : thread_([this, prefix = std::move(prefix), from, to, client_id] {
-          Publisher publisher(client_id);
+  Stream(std::string prefix, std::uint64_t from, std::uint64_t to, const std::string& client_id,
+         const std::string& broker = "")
+      : thread_([this, prefix = std::move(prefix), from, to, client_id, broker] {
+          Publisher publisher(client_id, broker);
           for (std::uint64_t i = from; i < to && !publisher.failed(); ++i) {
             publisher.publish(prefix + "/sensor/s" + std::to_string(i % 50) + "/state",
                               "n=" + std::to_string(i));
