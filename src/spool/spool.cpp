@@ -15,7 +15,7 @@ namespace {
 
 // Records written together are copied into one buffer first; past this size
 // the copy costs more than the system call it saves.
-constexpr std::uint64_t kMaxCopiedBytes = 256 * 1024;
+constexpr std::uint64_t kMaxCopiedBytes = std::uint64_t{256} << 10;
 
 void check_message(const MessageView& message) {
   if (message.topic.size() > kMaxTopicSize) {
