@@ -21,6 +21,8 @@ test_packages=(
   # The three-node Galera cluster of the cluster tests: the provider library, and the tool
   # its state transfers copy data directories with.
   galera-4 rsync
+  # Certificates for the test of ingestion over TLS.
+  openssl
 )
 case "${STATESINK_DEPS:-all}" in
   all) packages=("${build_packages[@]}" "${test_packages[@]}") ;;
