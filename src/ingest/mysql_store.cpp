@@ -168,17 +168,19 @@ bool MysqlStore::insert_rows(std::uint64_t from, std::span<const spool::Record> 
   // on. The price: within one batch messages.id follows topic order, not
   // reception order across topics; received_at stays the exact reception
   // time, and ids still grow from batch to batch.
+  std::vector<std::pair<TopicKey, const spool::Record*>> keyed;
+  keyed.reserve(records.size());
+  for (const auto& r : records) {
+    keyed.emplace_back(topic_key(r.topic), &r);
+  }
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<const spool::Record*> order;
   order.reserve(records.size());
-  for (const auto& r : records) {
-    order.push_back(&r);
-  }
-  std::stable_sort(order.begin(), order.end(), [](const spool::Record* a, const spool::Record* b) {
-    return topic_before(a->topic, b->topic);
-  });
   std::vector<std::string> times;
   times.reserve(records.size());
-  for (const spool::Record* r : order) {
+  for (const auto& [key, r] : keyed) {
+    order.push_back(r);
     times.push_back(format_sql_datetime_us(r->received_at_us));
   }
   std::vector<db::Param> params;

@@ -3,15 +3,8 @@
 #include <tuple>
 
 namespace statesink::ingest {
-namespace {
 
-struct Key {
-  std::string_view entity;
-  int rank;
-  std::string_view leaf;
-};
-
-Key key(std::string_view topic) {
+TopicKey topic_key(std::string_view topic) {
   const auto slash = topic.rfind('/');
   const std::string_view entity =
       slash == std::string_view::npos ? std::string_view() : topic.substr(0, slash);
@@ -20,12 +13,10 @@ Key key(std::string_view topic) {
   return {entity, rank, leaf};
 }
 
-}  // namespace
-
-bool topic_before(std::string_view a, std::string_view b) {
-  const Key x = key(a);
-  const Key y = key(b);
-  return std::tie(x.entity, x.rank, x.leaf) < std::tie(y.entity, y.rank, y.leaf);
+bool TopicKey::operator<(const TopicKey& other) const {
+  return std::tie(entity, rank, leaf) < std::tie(other.entity, other.rank, other.leaf);
 }
+
+bool topic_before(std::string_view a, std::string_view b) { return topic_key(a) < topic_key(b); }
 
 }  // namespace statesink::ingest

@@ -13,4 +13,14 @@ namespace statesink::ingest {
 // time. Sorting stably keeps the messages of one topic in reception order.
 bool topic_before(std::string_view a, std::string_view b);
 
+// A topic's place in that order, worked out once for sorting many:
+// topic_before(a, b) == (topic_key(a) < topic_key(b)). Views into the topic.
+struct TopicKey {
+  std::string_view entity;
+  int rank = 0;
+  std::string_view leaf;
+  bool operator<(const TopicKey& other) const;
+};
+TopicKey topic_key(std::string_view topic);
+
 }  // namespace statesink::ingest

@@ -31,5 +31,16 @@ TEST(TopicOrder, IsAStrictWeakOrder) {
   EXPECT_TRUE(topic_before("ha/s/a/zzz", "ha/s/ab/state"));
 }
 
+TEST(TopicOrder, KeysOrderAsTopicBeforeDoes) {
+  const std::vector<std::string> topics = {
+      "ha/s/a/state", "ha/s/a/last_updated", "ha/s/a/zzz", "ha/s/ab/state", "x", "",
+      "ha/s/a/brightness", "h/a/s/a/state"};
+  for (const std::string& a : topics) {
+    for (const std::string& b : topics) {
+      EXPECT_EQ(topic_key(a) < topic_key(b), topic_before(a, b)) << a << " / " << b;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace statesink::ingest
