@@ -31,9 +31,10 @@ struct Backlog {
 // A durable queue of received messages between the MQTT callback and the
 // database writer, in a directory of segment files (see segment.h, record.h).
 //
-// The callback appends each message before returning, so that the broker's
-// PUBACK follows the append; the writer thread reads records in order, inserts them,
-// and stores the last sequence number in the same database transaction. On
+// The receiver appends what it read from the broker before it lets the
+// PUBACKs go, so that every acknowledged message is here; the writer thread
+// reads records in order, inserts them, and stores the last sequence number
+// in the same database transaction. On
 // start it passes that number to seek_after(), so after a crash at any
 // instant reading resumes right after what the database holds: nothing lost,
 // nothing twice. Which power-cut losses are possible depends on SyncMode.
