@@ -155,7 +155,7 @@ bool MysqlStore::insert(std::uint64_t from, std::span<const spool::Record> recor
 
 bool MysqlStore::insert_rows(std::uint64_t from, std::span<const spool::Record> records,
                              bool set_based) {
-  // The rows go in ordered by topic (topic_before: by entity, its state
+  // The rows go in ordered by topic (topic_key: by entity, its state
   // first, then last_updated, then the other attributes), so every
   // transaction takes the
   // exclusive row locks its trigger runs need (the topic's current_states
@@ -175,12 +175,9 @@ bool MysqlStore::insert_rows(std::uint64_t from, std::span<const spool::Record> 
   }
   std::stable_sort(keyed.begin(), keyed.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<const spool::Record*> order;
-  order.reserve(records.size());
   std::vector<std::string> times;
   times.reserve(records.size());
   for (const auto& [key, r] : keyed) {
-    order.push_back(r);
     times.push_back(format_sql_datetime_us(r->received_at_us));
   }
   std::vector<db::Param> params;
@@ -210,7 +207,7 @@ bool MysqlStore::insert_rows(std::uint64_t from, std::span<const spool::Record> 
     params.clear();
     params.reserve(rows * 5);
     for (std::size_t i = done; i < done + rows; ++i) {
-      const spool::Record& r = *order[i];
+      const spool::Record& r = *keyed[i].second;
       params.emplace_back(std::string_view(r.topic));
       params.emplace_back(db::Blob{r.payload});
       params.emplace_back(static_cast<std::int64_t>(r.qos));

@@ -150,9 +150,13 @@ TEST(Spool, AppendAllLaysOutSegmentsAsSingleAppendsDo) {
   for (const Record& record : records) {
     views.push_back(record.view());
   }
+  auto small_segments = [](const TempDir& dir) {
+    SpoolOptions options = options_in(dir);
+    options.segment_bytes = 1024;
+    return options;
+  };
   TempDir single_dir;
-  SpoolOptions single = options_in(single_dir);
-  single.segment_bytes = 1024;
+  const SpoolOptions single = small_segments(single_dir);
   {
     Spool spool(single);
     for (const Record& record : records) {
@@ -160,8 +164,7 @@ TEST(Spool, AppendAllLaysOutSegmentsAsSingleAppendsDo) {
     }
   }
   TempDir joint_dir;
-  SpoolOptions joint = options_in(joint_dir);
-  joint.segment_bytes = 1024;
+  const SpoolOptions joint = small_segments(joint_dir);
   {
     Spool spool(joint);
     EXPECT_EQ(spool.append_all(std::span<const MessageView>(views).first(7)), 1u);
