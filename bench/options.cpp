@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 namespace statesink::bench {
@@ -96,6 +97,15 @@ std::optional<int> parse_options(int argc, char** argv, Settings& s) {
       s.latency_seconds <= 0 || s.repeat == 0 || s.sweep_messages == 0 ||
       s.sweep_single_messages == 0 || s.scale_messages == 0 || s.scale_max_ingesters == 0) {
     std::cerr << "bench: counts, rates and durations must be above zero\n";
+    return 2;
+  }
+  // An earlier run's spools would be inserted again by the next ingester of the same phase and
+  // counted as its messages.
+  std::error_code ec;
+  if (std::filesystem::exists(s.work, ec) && !std::filesystem::is_empty(s.work, ec)) {
+    std::cerr << "bench: --work " << s.work.string()
+              << " is not empty; an earlier run's spools there would be inserted again and "
+                 "counted. Give a new or empty folder.\n";
     return 2;
   }
   // The children run in folders of their own, where relative paths would not resolve.
