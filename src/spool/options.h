@@ -13,7 +13,9 @@ namespace statesink::spool {
 //
 //   every     each append is synced before it returns, so before the broker is
 //             acknowledged: nothing acknowledged is ever lost. Costs one disk
-//             flush per message, which bounds the message rate on slow disks.
+//             flush per append; the receiver appends a whole burst at once, and
+//             bursts grow while a flush runs, so slow disks cost latency more
+//             than rate.
 //   interval  synced at most `sync_interval` (default kDefaultSyncInterval) after an append,
 //             by a background thread even when no more messages come: a power
 //             cut loses at most the messages acknowledged in that last window
