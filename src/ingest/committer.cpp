@@ -13,7 +13,7 @@ namespace {
 // multi-row INSERT costs at most this much beyond its topics and payloads
 // per row, and once per statement.
 constexpr std::uint64_t kRowOverhead = 128;
-constexpr std::uint64_t kStatementOverhead = 16 * 1024;
+constexpr std::uint64_t kStatementOverhead = std::uint64_t{16} * 1024;
 constexpr int kQuickRetries = 5;
 
 std::uint64_t row_bytes(const spool::Record& r) {
@@ -162,9 +162,15 @@ void Committer::handed_over(const spool::Record& last, std::size_t rows,
   }
   metrics_.last_commit_steady_us =
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  publish_spool_state();
+}
+
+spool::Backlog Committer::publish_spool_state() {
   const auto backlog = spool_.backlog();
   metrics_.backlog_records = backlog.records;
   metrics_.backlog_bytes = backlog.bytes;
+  metrics_.spool_syncs = spool_.syncs();
+  return backlog;
 }
 
 void Committer::failed(const db::DbError& error, const std::atomic<bool>& abandon) {
@@ -276,9 +282,7 @@ void Committer::run(const std::stop_token& drain, const std::atomic<bool>& aband
   while (!abandon) {
     auto batch = next_batch(drain);
     if (batch.empty()) {
-      const auto backlog = spool_.backlog();
-      metrics_.backlog_records = backlog.records;
-      metrics_.backlog_bytes = backlog.bytes;
+      const auto backlog = publish_spool_state();
       if (drain.stop_requested() && backlog.records == 0) {
         return;
       }

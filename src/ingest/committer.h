@@ -58,6 +58,8 @@ class Committer {
   std::uint64_t statement_budget() const;
   void set_aside(const spool::Record& record, const std::string& reason);
   void failed(const db::DbError& error, const std::atomic<bool>& abandon);
+  // Copies the spool's backlog and flush count into the metrics; returns the backlog.
+  spool::Backlog publish_spool_state();
   void handed_over(const spool::Record& last, std::size_t rows,
                    std::chrono::steady_clock::time_point start);
 

@@ -87,6 +87,8 @@ std::string Metrics::prometheus() const {
          "Messages in the spool not yet committed.", u(backlog_records));
   metric(out, "statesink_spool_backlog_bytes", "gauge", "Spool bytes not yet committed.",
          u(backlog_bytes));
+  metric(out, "statesink_spool_syncs_total", "counter",
+         "Disk flushes (fdatasync) of the spool's files; --sync decides how many.", u(spool_syncs));
   metric(out, "statesink_spool_full", "gauge",
          "1 while the spool is at its size limit and reading from the broker is paused.",
          spool_full ? 1 : 0);

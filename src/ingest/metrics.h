@@ -24,6 +24,7 @@ struct Metrics {
   std::atomic<std::uint64_t> last_batch_micros{0};
   std::atomic<std::uint64_t> backlog_records{0};
   std::atomic<std::uint64_t> backlog_bytes{0};
+  std::atomic<std::uint64_t> spool_syncs{0};  // disk flushes of the spool's files
   std::atomic<bool> broker_connected{false};
   std::atomic<bool> db_connected{false};
   std::atomic<bool> spool_full{false};

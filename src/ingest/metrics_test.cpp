@@ -33,12 +33,15 @@ TEST(Metrics, PrometheusTextHasTypesAndValues) {
   m.received = 12345;
   m.last_batch_micros = 2500;
   m.broker_connected = true;
+  m.spool_syncs = 42;
   const std::string text = m.prometheus();
   EXPECT_THAT(text, HasSubstr("# TYPE statesink_messages_received_total counter\n"
                               "statesink_messages_received_total 12345\n"));
   EXPECT_THAT(text, HasSubstr("statesink_last_batch_seconds 0.0025\n"));
   EXPECT_THAT(text, HasSubstr("statesink_broker_connected 1\n"));
   EXPECT_THAT(text, HasSubstr("statesink_database_connected 0\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE statesink_spool_syncs_total counter\n"
+                              "statesink_spool_syncs_total 42\n"));
 }
 
 TEST(Reporter, RatesComeFromTheDifferenceBetweenReadings) {

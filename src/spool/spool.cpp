@@ -222,6 +222,7 @@ void Spool::start_segment(std::uint64_t seq) {
 void Spool::sync_file(File& file) {
   try {
     file.sync_data();
+    syncs_.fetch_add(1, std::memory_order_relaxed);
   } catch (const SpoolError&) {
     // After a failed fdatasync the kernel may have marked the unwritten pages
     // clean, so a retry could report success for data that never reached the

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -89,6 +90,9 @@ class Spool {
   void commit(std::uint64_t seq);
 
   Backlog backlog() const;
+  // Disk flushes (fdatasync) of segment files since the spool was opened: what
+  // the sync mode costs the disk, for operators on flash that wears per flush.
+  std::uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
   // The lowest sequence number whose record is still on disk (the next to be
   // given out when there is none): everything below was committed and deleted.
   std::uint64_t oldest_held() const;
@@ -172,6 +176,7 @@ class Spool {
   bool appended_ = false;
   bool stop_ = false;
   std::exception_ptr sync_failure_;
+  std::atomic<std::uint64_t> syncs_{0};
   std::shared_ptr<File> active_;  // the last segment, open for writing; shared with the syncer
 
   std::mutex append_mutex_;  // one append at a time; held during disk writes, mutex_ is not

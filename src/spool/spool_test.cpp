@@ -444,6 +444,34 @@ TEST(Spool, IntervalModeSyncsWithoutFurtherAppends) {
   EXPECT_EQ(seqs(spool.read_batch(10, 1 << 20, 0ms)), range(2, 2));
 }
 
+TEST(Spool, SyncsCountTheFlushesEachModeMakes) {
+  TempDir dir;
+  const Record first = sample(1);
+  const Record second = sample(2);
+  const MessageView burst[] = {first.view(), second.view()};
+  {
+    SpoolOptions options = options_in(dir);
+    options.directory = dir.path() / "every";
+    options.sync = SyncMode::every;
+    Spool spool(options);
+    spool.append(first.view());  // starts the segment, whose header is flushed too
+    const std::uint64_t after_first = spool.syncs();
+    EXPECT_GE(after_first, 1u);
+    spool.append_all(burst);
+    EXPECT_EQ(spool.syncs(), after_first + 1);  // one flush for the whole burst
+    spool.append(second.view());
+    EXPECT_EQ(spool.syncs(), after_first + 2);
+  }
+  {
+    SpoolOptions options = options_in(dir);
+    options.directory = dir.path() / "never";
+    Spool spool(options);
+    spool.append_all(burst);
+    spool.append(first.view());
+    EXPECT_EQ(spool.syncs(), 0u);
+  }
+}
+
 TEST(Spool, IntervalModeKeepsRecordsOverAReopen) {
   TempDir dir;
   SpoolOptions options = options_in(dir);

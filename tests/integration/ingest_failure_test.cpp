@@ -427,6 +427,38 @@ TEST_F(IngestTest, ProgressBehindTheSpoolIsReportedWithTheCount) {
   EXPECT_EQ(ingester.process->stop(std::chrono::seconds(30)), 0) << read_text(ingester.log);
 }
 
+TEST_F(IngestTest, SpoolFlushesAreCountedInTheMetrics) {
+  constexpr std::uint64_t kTotal = 200;
+  const std::uint16_t metrics_port = free_loopback_port();
+  Ingester ingester = start_ingester(
+      "a", {"--sync", "every", "--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port)});
+  {
+    Stream stream(prefix(), 0, kTotal, name_ + "-pub");
+    ASSERT_TRUE(stream.finish());
+  }
+  ASSERT_TRUE(wait_for_rows(kTotal)) << read_text(ingester.log);
+  httplib::Client http("127.0.0.1", metrics_port);
+  const std::string name = "\nstatesink_spool_syncs_total ";
+  std::uint64_t syncs = 0;
+  // The committer publishes the count after each commit and while it waits.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto metrics = http.Get("/metrics");
+        if (!metrics) return false;
+        const auto at = metrics->body.find(name);
+        if (at == std::string::npos) return false;
+        syncs = std::stoull(metrics->body.substr(at + name.size()));
+        return syncs > 0;
+      },
+      std::chrono::seconds(30)))
+      << "no spool flush counted with --sync every";
+  // One flush per burst read from the broker (a burst holds at least one
+  // message), plus the new segment's header.
+  EXPECT_LE(syncs, kTotal + 1);
+  EXPECT_EQ(ingester.process->stop(std::chrono::seconds(30)), 0) << read_text(ingester.log);
+  expect_exactly_once(kTotal);
+}
+
 TEST_F(IngestTest, ProgressBehindWhatTheSpoolStillHoldsIsFilledInWithoutAlarm) {
   constexpr std::uint64_t kTotal = 200;
   {
