@@ -91,6 +91,8 @@ IngestRun run_ingest(Harness& harness, const std::string& name, std::size_t batc
   const auto inserted = ingest_metric(metrics_port, "statesink_messages_inserted_total");
   const auto batches = ingest_metric(metrics_port, "statesink_batches_total");
   if (inserted && batches && *batches > 0) r.mean_batch = *inserted / *batches;
+  const auto syncs = ingest_metric(metrics_port, "statesink_spool_syncs_total");
+  if (inserted && syncs && *inserted > 0) r.spool_syncs_per_1k = *syncs * 1000 / *inserted;
   r.rate = static_cast<double>(r.messages) / r.seconds;
   r.ingest_cpu = delta(before.ingest, after.ingest);
   r.mariadbd_cpu = delta(before.mariadbd, after.mariadbd);

@@ -24,6 +24,7 @@ Json ingest_json(const IngestRun& r) {
   j["ingest_peak_rss_mib"] = optional_json(mib(r.peak_rss), 1);
   j["ingest_read_write_syscalls_per_message"] = optional_json(r.ingest_syscalls_per_message, 2);
   j["mean_batch_size"] = optional_json(r.mean_batch, 1);
+  j["spool_syncs_per_1k_messages"] = optional_json(r.spool_syncs_per_1k, 2);
   if (r.triggers) {
     j["facts"] = r.facts;
     j["rejected"] = r.rejected;

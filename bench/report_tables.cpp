@@ -81,13 +81,13 @@ void print_ceiling_table(std::ostream& out, const Settings& s, const Results& re
 void print_ingest_table(std::ostream& out, const Settings& s, const Results& results) {
   const std::string best = s.repeat > 1 ? ", best of " + std::to_string(s.repeat) : std::string();
   MarkdownTable t({"ingester" + best, "messages", "messages/s", "ingest CPU",
-                   "read/write syscalls per message", "mean batch", "mariadbd CPU",
-                   "mosquitto CPU"});
+                   "read/write syscalls per message", "mean batch", "spool flushes per 1k",
+                   "mariadbd CPU", "mosquitto CPU"});
   for (const IngestRun* r : {&*results.end_to_end, &*results.backlog}) {
     t.row({r->from_backlog ? "from a broker backlog" : "end to end", std::to_string(r->messages),
            number(r->rate, 0), cell(per_100k(r->ingest_cpu, r->messages), 2),
            cell(r->ingest_syscalls_per_message, 2), cell(r->mean_batch, 0),
-           cell(per_100k(r->mariadbd_cpu, r->messages), 2),
+           cell(r->spool_syncs_per_1k, 1), cell(per_100k(r->mariadbd_cpu, r->messages), 2),
            cell(per_100k(r->mosquitto_cpu, r->messages), 2)});
   }
   t.print(out);
@@ -205,6 +205,9 @@ void print_tables(std::ostream& out, const Settings& s, const Results& results,
   out << "ingester read/write system calls per message (/proc/PID/io): end to end "
       << syscalls(e2e.ingest_syscalls_per_message) << ", from a backlog "
       << syscalls(results.backlog->ingest_syscalls_per_message) << "\n";
+  out << "spool disk flushes per 1,000 messages (statesink_spool_syncs_total): end to end "
+      << syscalls(e2e.spool_syncs_per_1k) << ", from a backlog "
+      << syscalls(results.backlog->spool_syncs_per_1k) << "\n";
 
   if (results.statistics) print_statistics_table(out, s, *results.statistics);
 

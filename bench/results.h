@@ -29,6 +29,8 @@ struct IngestRun {
   std::optional<std::uint64_t> peak_rss;
   std::optional<double> ingest_syscalls_per_message;  // read/write-type, see io_syscalls()
   std::optional<double> mean_batch;  // what the ingester achieved, from its metrics
+  // The spool's disk flushes per 1,000 messages inserted, over the ingester's life.
+  std::optional<double> spool_syncs_per_1k;
   std::uint64_t facts = 0;
   std::uint64_t rejected = 0;
 };
