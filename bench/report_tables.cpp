@@ -201,13 +201,12 @@ void print_tables(std::ostream& out, const Settings& s, const Results& results,
       << " CPU s per 100k messages in all, so " << number(ratios.cpus, 0) << " CPUs allow at most "
       << number(ratios.cpu_bound, 0) << " msg/s (it reached "
       << number(e2e.rate / ratios.cpu_bound * 100, 0) << "% of that)\n";
-  auto syscalls = [](const std::optional<double>& v) { return v ? number(*v, 2) : "-"; };
   out << "ingester read/write system calls per message (/proc/PID/io): end to end "
-      << syscalls(e2e.ingest_syscalls_per_message) << ", from a backlog "
-      << syscalls(results.backlog->ingest_syscalls_per_message) << "\n";
+      << cell(e2e.ingest_syscalls_per_message, 2) << ", from a backlog "
+      << cell(results.backlog->ingest_syscalls_per_message, 2) << "\n";
   out << "spool disk flushes per 1,000 messages (statesink_spool_syncs_total): end to end "
-      << syscalls(e2e.spool_syncs_per_1k) << ", from a backlog "
-      << syscalls(results.backlog->spool_syncs_per_1k) << "\n";
+      << cell(e2e.spool_syncs_per_1k, 2) << ", from a backlog "
+      << cell(results.backlog->spool_syncs_per_1k, 2) << "\n";
 
   if (results.statistics) print_statistics_table(out, s, *results.statistics);
 

@@ -438,16 +438,13 @@ TEST_F(IngestTest, SpoolFlushesAreCountedInTheMetrics) {
   }
   ASSERT_TRUE(wait_for_rows(kTotal)) << read_text(ingester.log);
   httplib::Client http("127.0.0.1", metrics_port);
-  const std::string name = "\nstatesink_spool_syncs_total ";
   std::uint64_t syncs = 0;
   // The committer publishes the count after each commit and while it waits.
   ASSERT_TRUE(wait_until(
       [&] {
         auto metrics = http.Get("/metrics");
         if (!metrics) return false;
-        const auto at = metrics->body.find(name);
-        if (at == std::string::npos) return false;
-        syncs = std::stoull(metrics->body.substr(at + name.size()));
+        syncs = metric_value(metrics->body, "statesink_spool_syncs_total");
         return syncs > 0;
       },
       std::chrono::seconds(30)))

@@ -52,11 +52,6 @@ std::string ranges(const std::vector<std::uint64_t>& sorted) {
   return text.empty() ? "none" : text;
 }
 
-std::uint64_t metric_value(const std::string& body, const std::string& name) {
-  const auto at = body.find("\n" + name + " ");
-  return at == std::string::npos ? 0 : std::stoull(body.substr(at + name.size() + 2));
-}
-
 class IngestFaultTest : public IngestTest {
  protected:
   // Rows of the numbered messages "n=<i>": how often each number is stored.

@@ -8,9 +8,11 @@
 #include <atomic>
 #include <cctype>
 #include <csignal>
+#include <cstdint>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <string>
 #include <thread>
 
 #include "config/url.h"
@@ -26,6 +28,12 @@ inline std::string read_text(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// A value from the ingester's /metrics text; 0 when the metric is not there.
+inline std::uint64_t metric_value(const std::string& body, const std::string& name) {
+  const auto at = body.find("\n" + name + " ");
+  return at == std::string::npos ? 0 : std::stoull(body.substr(at + name.size() + 2));
 }
 
 // Publishes through the project's MQTT publisher, which waits for the
